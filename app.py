@@ -1,0 +1,135 @@
+"""The counsel-search page: `streamlit run app.py` or `counsel-search app`.
+
+A thin face over `search/`: no ranking logic here. Passage text is always shown as text: it is
+escaped before it reaches Markdown, so a passage can never inject HTML, links or formatting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import streamlit as st
+
+from index import default_index_dir
+from index.publish import POINTER
+from ingest import CounselSearchError
+from search import Hit, Searcher
+
+HELP_NOTE = (
+    "Search results are written by therapists for other people's questions: they are not a "
+    "substitute for professional help. If you are in crisis or thinking about harming yourself, "
+    "contact your local emergency number or a crisis line now."
+)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
+
+
+def escape_md(text: str) -> str:
+    """Backslash-escape every Markdown-significant character so text renders literally;
+    line breaks are kept as hard breaks."""
+    lines = [_MD_SPECIAL.sub(r"\\\1", line) for line in text.split("\n")]
+    return "  \n".join(lines)
+
+
+def _version_token(index_dir: Path) -> str:
+    """The published version name; a change makes the cached searcher reopen on next query."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model and the index…")
+def get_searcher(index_dir: str, version: str) -> Searcher:
+    """One searcher (model + index) per process and index version, not per rerun."""
+    del version  # part of the cache key only
+    return Searcher.open(index_dir)
+
+
+def _show_hit(hit: Hit, key_prefix: str) -> None:
+    p = hit.passage
+    with st.container(border=True):
+        head, score = st.columns([6, 1])
+        head.markdown(f"**{hit.rank}. {escape_md(p.question or '(no question)')}**")
+        score.markdown(f"score {hit.score:.3f}")
+        st.markdown(escape_md(p.answer) if p.answer else "_(no answer text)_")
+        facts = [f"source: {Path(p.source).name}"]
+        if len(p.sources) > 1:
+            facts.append(f"also in {len(p.sources) - 1} other source(s)")
+        if p.metadata.get("topic"):
+            facts.append(f"topic: {p.metadata['topic']}")
+        facts.append(f"id: {p.id}")
+        st.caption(escape_md(" · ".join(facts)))
+        if st.button("Related passages", key=f"{key_prefix}-{p.id}"):
+            st.session_state["related_of"] = p.id
+            st.session_state["related_title"] = p.question or p.answer[:80]
+            st.rerun()
+
+
+def main() -> None:
+    """Render the page."""
+    st.set_page_config(page_title="counsel-search", page_icon="🔎", layout="wide")
+    st.title("counsel-search")
+    st.caption("Semantic search over what therapists have written.")
+    st.info(HELP_NOTE, icon="ℹ️")
+
+    index_dir = default_index_dir()
+    try:
+        searcher = get_searcher(str(index_dir), _version_token(index_dir))
+    except CounselSearchError as exc:
+        st.error(exc.one_line())
+        st.stop()
+        return
+
+    info = searcher.info()
+    with st.sidebar:
+        st.header("Filters")
+        k = st.slider("Number of results", min_value=1, max_value=50, value=10, key="k")
+        topics = st.multiselect("Topic", [t for t, _ in searcher.facet("topic")], key="topics")
+        sources = st.multiselect(
+            "Source",
+            [s for s, _ in searcher.facet("source")],
+            key="sources",
+            format_func=lambda s: Path(s).name,
+        )
+        st.header("Index")
+        st.markdown(
+            f"- passages: **{info.passages}**\n- documents: **{info.documents}**\n"
+            f"- model: **{escape_md(info.model)}**\n- built at: {escape_md(info.built_at)}\n"
+            f"- version: `{info.version}`"
+        )
+    filters = {"topic": topics, "source": sources}
+
+    query = st.text_input(
+        "Your question",
+        key="query",
+        placeholder="e.g. can I trust a therapist who acts like he knows everything?",
+    )
+
+    related_of = st.session_state.get("related_of")
+    if related_of:
+        st.subheader("Related passages")
+        st.caption(escape_md(f"nearest to: {st.session_state.get('related_title', related_of)}"))
+        if st.button("Back to results", key="back"):
+            st.session_state.pop("related_of", None)
+            st.rerun()
+        try:
+            for hit in searcher.related(related_of, k=k, filters=filters):
+                _show_hit(hit, "rel")
+        except CounselSearchError as exc:
+            st.error(exc.one_line())
+        return
+
+    if not query.strip():
+        st.write("Type a question above to see what therapists have answered.")
+        return
+    hits = searcher.search(query, k=k, filters=filters)
+    if not hits:
+        st.warning("No passages match these filters. Remove a filter to see more.")
+    else:
+        st.caption(f"{len(hits)} results")
+    for hit in hits:
+        _show_hit(hit, "hit")
+
+
+main()

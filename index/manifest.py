@@ -1,0 +1,91 @@
+"""The index manifest: what built the index, from what, and what it holds."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from index.errors import IndexCorrupt
+
+FORMAT_VERSION = 1
+SIMILARITY = "cosine"  # inner product over L2-normalized vectors
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One source file in the index and the hash of its bytes at build time."""
+
+    source: str
+    doc_id: str
+    sha256: str
+    kind: str
+    title: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The JSON manifest at the root of every index version."""
+
+    version: str
+    model_name: str
+    model_fingerprint: str
+    dim: int
+    passages: int
+    documents: int
+    built_at: str
+    build_seconds: float
+    sources: tuple[SourceRecord, ...]
+    similarity: str = SIMILARITY
+    format_version: int = FORMAT_VERSION
+    packages: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> str:
+        """Pretty JSON, stable key order."""
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        """Read and validate a manifest file."""
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            raw["sources"] = tuple(SourceRecord(**s) for s in raw.get("sources", []))
+            manifest = cls(**raw)
+        except FileNotFoundError as exc:
+            raise IndexCorrupt(
+                f"{path} is missing", "rebuild the index with: counsel-search build SOURCE..."
+            ) from exc
+        except (ValueError, TypeError) as exc:
+            raise IndexCorrupt(
+                f"{path} is not a valid manifest ({exc})",
+                "rebuild the index with: counsel-search build SOURCE...",
+            ) from exc
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexCorrupt(
+                f"{path} has index format {manifest.format_version}, this version reads "
+                f"{FORMAT_VERSION}",
+                "rebuild the index with: counsel-search build SOURCE...",
+            )
+        return manifest
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages whose changes could change vectors or the file formats."""
+    out = {"python": platform.python_version()}
+    for name in (
+        "counsel-search",
+        "sentence-transformers",
+        "transformers",
+        "torch",
+        "faiss-cpu",
+        "numpy",
+    ):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,144 @@
+"""Versioned index directories with an atomically switched pointer.
+
+Layout of an index directory:
+
+    INDEX_DIR/
+      CURRENT               name of the published version (replaced atomically)
+      build.lock            held (flock) by the one build allowed at a time
+      versions/<name>/      manifest.json, passages.sqlite, vectors.faiss
+
+A build writes a fresh `versions/<name>.partial/` folder, renames it to `versions/<name>/` once
+every file is on disk, then replaces CURRENT. Readers follow CURRENT, so they see either the old
+version or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.errors import BuildLocked, IndexCorrupt, IndexNotFound
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+VERSIONS = "versions"
+LOCK = "build.lock"
+PARTIAL = ".partial"
+MANIFEST = "manifest.json"
+PASSAGES = "passages.sqlite"
+VECTORS = "vectors.faiss"
+ENV_INDEX = "COUNSEL_SEARCH_INDEX"
+
+
+def default_index_dir() -> Path:
+    """$COUNSEL_SEARCH_INDEX, else $XDG_DATA_HOME/counsel-search/index (~/.local/share/...)."""
+    if os.environ.get(ENV_INDEX):
+        return Path(os.environ[ENV_INDEX]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "counsel-search" / "index"
+
+
+def new_version_name() -> str:
+    """Sortable, unique version name: UTC time plus random suffix."""
+    return time.strftime("v%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file in a folder and the folder itself, so a rename publishes durable data."""
+    for item in folder.iterdir():
+        if item.is_file():
+            with item.open("rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(folder)
+
+
+def current_version(index_dir: Path) -> Path:
+    """The folder of the published version; raises IndexNotFound / IndexCorrupt."""
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        raise IndexNotFound(
+            f"no index at {index_dir}",
+            "build one with: counsel-search build data/corpus/  (or pass --index DIR)",
+        )
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = index_dir / VERSIONS / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexCorrupt(
+            f"{pointer} points to a missing version {name!r}",
+            "rebuild with: counsel-search build SOURCE...",
+        )
+    return folder
+
+
+def publish(index_dir: Path, partial: Path) -> Path:
+    """Make a completely written partial version the current one, atomically."""
+    final = partial.with_name(partial.name.removesuffix(PARTIAL))
+    fsync_tree(partial)
+    partial.rename(final)
+    tmp = index_dir / f"{POINTER}.tmp-{secrets.token_hex(4)}"
+    tmp.write_text(final.name + "\n", encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / POINTER)  # the one atomic switch
+    _fsync_dir(index_dir)
+    return final
+
+
+def cleanup(index_dir: Path, keep: int = 2) -> list[str]:
+    """Remove old versions and leftovers of interrupted builds, keeping the current version and
+    the `keep - 1` newest before it (so a reader that opened the previous one can finish)."""
+    versions_dir = index_dir / VERSIONS
+    if not versions_dir.is_dir():
+        return []
+    current = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    done = sorted(
+        (p for p in versions_dir.iterdir() if p.is_dir() and not p.name.endswith(PARTIAL)),
+        key=lambda p: p.name,
+    )
+    keep_names = {current, *[p.name for p in done if p.name <= current][-keep:]}
+    removed = []
+    for item in versions_dir.iterdir():
+        if item.name not in keep_names:
+            shutil.rmtree(item, ignore_errors=True)
+            removed.append(item.name)
+    for tmp in index_dir.glob(f"{POINTER}.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    return removed
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's build lock, or raise BuildLocked at once if another build has it.
+
+    flock is released by the kernel when the process dies, so a killed build never leaves a
+    stale lock behind.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = (index_dir / LOCK).open("a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildLocked(
+                f"another build is running on {index_dir}",
+                "wait for it to finish, then try again",
+            ) from exc
+        yield
+    finally:
+        fh.close()

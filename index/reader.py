@@ -1,0 +1,73 @@
+"""Open the published version of an index directory for reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index import publish as pub
+from index.embed import Embedder
+from index.errors import IndexCorrupt, ModelMismatch
+from index.manifest import Manifest
+from index.store import PassageStore
+from index.vectors import FaissStore
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """One published, complete version: its manifest, passages and vectors."""
+
+    index_dir: Path
+    folder: Path
+    manifest: Manifest
+    passages: PassageStore
+    vectors: FaissStore
+
+    @property
+    def version(self) -> str:
+        return self.folder.name
+
+    def check_embedder(self, embedder: Embedder) -> None:
+        """Refuse a model other than the one that built this version."""
+        m = self.manifest
+        if embedder.dim != m.dim or embedder.fingerprint != m.model_fingerprint:
+            raise ModelMismatch(
+                f"the index at {self.index_dir} was built with model {m.model_name} "
+                f"(dim {m.dim}), not {embedder.name} (dim {embedder.dim})",
+                f"search it with --model {m.model_name}, or rebuild it with: "
+                f"counsel-search build SOURCE... --model {embedder.name}",
+            )
+
+    def embeddings(self) -> np.ndarray:
+        """All vectors in row order (row i is passage row i)."""
+        return self.vectors.get(np.arange(self.vectors.count()))
+
+    def close(self) -> None:
+        """Release the database connection."""
+        self.passages.close()
+
+
+def open_index(index_dir: Path) -> IndexVersion:
+    """Open the current version; raises IndexNotFound, IndexCorrupt with a fix in the hint."""
+    index_dir = Path(index_dir)
+    folder = pub.current_version(index_dir)
+    manifest = Manifest.read(folder / pub.MANIFEST)
+    passages = PassageStore.open(folder / pub.PASSAGES)
+    vec_path = folder / pub.VECTORS
+    fix = "rebuild the index with: counsel-search build SOURCE..."
+    try:
+        vectors = FaissStore.open(vec_path)
+    except RuntimeError as exc:  # FAISS raises RuntimeError on missing or truncated files
+        passages.close()
+        raise IndexCorrupt(f"{vec_path} is missing or damaged", fix) from exc
+    n = passages.count()
+    if vectors.count() != n or vectors.dim != manifest.dim or n != manifest.passages:
+        passages.close()
+        raise IndexCorrupt(
+            f"{folder} is inconsistent: {vectors.count()} vectors of dim {vectors.dim}, "
+            f"{n} passages, manifest says {manifest.passages} of dim {manifest.dim}",
+            fix,
+        )
+    return IndexVersion(index_dir, folder, manifest, passages, vectors)

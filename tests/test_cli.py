@@ -1,0 +1,99 @@
+"""The CLI: commands, JSON output, one-line errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli import main
+from tests.conftest import SEED
+
+BIN = Path(sys.executable).with_name("counsel-search")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_passages_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "passages", str(SEED), "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 7
+    assert rows[2]["question"] == "What is psychotherapy resistance?"
+    assert {"id", "source", "answer", "metadata"} <= set(rows[0])
+
+
+def test_build_search_related_info(
+    tmp_path: Path, sample_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ix = str(tmp_path / "ix")
+    code, out, _ = run(capsys, "build", str(sample_corpus), "--index", ix, "--model", "hash-test")
+    assert code == 0 and "127 passages" in out
+    code, out, _ = run(capsys, "search", "trust my therapist", "--index", ix, "-k", "3", "--json")
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [h["rank"] for h in hits] == [1, 2, 3]
+    assert {"rank", "id", "score", "question", "answer", "source", "metadata"} <= set(hits[0])
+    code, out, _ = run(
+        capsys, "search", "sad", "--index", ix, "-k", "4", "--topic", "depression", "--json"
+    )
+    assert [json.loads(line)["metadata"]["topic"] for line in out.splitlines()] == [
+        "depression"
+    ] * 4
+    code, out, _ = run(capsys, "related", hits[0]["id"], "--index", ix, "-k", "2", "--json")
+    related = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(related) == 2 and hits[0]["id"] not in {r["id"] for r in related}
+    code, out, _ = run(capsys, "info", "--index", ix, "--json")
+    info = json.loads(out)
+    assert info["passages"] == 127 and info["documents"] == 2 and info["model"] == "hash-test"
+    code, out, _ = run(capsys, "search", "trust", "--index", ix, "-k", "2")
+    assert code == 0 and out.startswith(" 1. [")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["search", "hello", "--index", "{tmp}/none"], "counsel-search build"),
+        (["related", "nope", "--index", "{ix}"], "no passage with id 'nope'"),
+        (
+            ["build", "{tmp}/missing.txt", "--index", "{tmp}/ix2", "--model", "hash-test"],
+            "missing.txt",
+        ),
+        (["search", "x", "--index", "{ix}", "--model", "{tmp}/no-model"], "no-model"),
+    ],
+)
+def test_user_mistakes_are_one_line(
+    argv: list[str],
+    needle: str,
+    tmp_path: Path,
+    hash_index: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [a.format(tmp=tmp_path, ix=hash_index) for a in argv]
+    code, _, err = run(capsys, *argv)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in err
+
+
+def test_console_script_help_has_examples() -> None:
+    assert BIN.exists(), "counsel-search console script is installed"
+    for cmd in ("passages", "build", "search", "related", "info", "app"):
+        out = subprocess.run([str(BIN), cmd, "--help"], capture_output=True, text=True, check=True)
+        assert "Example:" in out.stdout and f"counsel-search {cmd}" in out.stdout
+
+
+def test_console_script_error_exit_code(tmp_path: Path) -> None:
+    env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(tmp_path / "none")}
+    proc = subprocess.run([str(BIN), "search", "hi"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and str(tmp_path / "none") in proc.stderr

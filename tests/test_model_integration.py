@@ -1,0 +1,99 @@
+"""Integration with the real packaged all-MiniLM-L6-v2 model (no network, no mocks)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import ModelChecksumMismatch, ModelMismatch, ModelNotFound, load_embedder
+from index import embed as embed_mod
+from search import Searcher
+
+pytestmark = pytest.mark.integration
+
+
+def test_default_model_is_verified_and_offline() -> None:
+    model = load_embedder()
+    assert model.name == "all-MiniLM-L6-v2"
+    assert model.fingerprint == f"sha256:{embed_mod.DEFAULT_MODEL_SHA256}"
+    assert model.dim == 384
+    vecs = model.encode(
+        [
+            "I feel anxious before therapy",
+            "I am nervous about counseling",
+            "How to bake sourdough bread",
+        ]
+    )
+    assert vecs.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
+
+
+def test_corrupted_weights_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(embed_mod.default_model_path(), copy)
+    weights = copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    monkeypatch.setattr(embed_mod, "default_model_path", lambda: copy)
+    monkeypatch.setattr(embed_mod, "_CACHE", {})
+    with pytest.raises(ModelChecksumMismatch, match="reinstall"):
+        load_embedder()
+
+
+def test_other_model_by_path(tmp_path: Path, real_index: Path) -> None:
+    # Any sentence-transformers folder works with --model; here a copy of the packaged one.
+    copy = tmp_path / "my-model"
+    shutil.copytree(embed_mod.default_model_path(), copy)
+    model = load_embedder(str(copy))
+    assert model.dim == 384 and model.fingerprint.startswith("sha256:")
+    with pytest.raises(ModelNotFound, match="nothing is downloaded"):
+        load_embedder("someone/not-a-local-model")
+    # The same weights under another name search the same index; a different model is refused.
+    assert Searcher.open(real_index, model=str(copy)).search("trust", k=1)
+    with pytest.raises(ModelMismatch, match="built with model all-MiniLM-L6-v2"):
+        Searcher.open(real_index, model="hash-test")
+
+
+def test_seed_query_ranks_resistance_first(real_index: Path) -> None:
+    searcher = Searcher.open(real_index)
+    hits = searcher.search("what does resistance mean in psychoanalysis", k=5)
+    assert hits[0].passage.question == "What is psychotherapy resistance?"
+    hits = searcher.search("can I trust a therapist who acts like he knows everything?", k=3)
+    assert hits[0].passage.question == "Can you trust your therapist if they know it all?"
+
+
+def test_search_is_deterministic(real_index: Path) -> None:
+    searcher = Searcher.open(real_index)
+    first = [(h.passage.id, h.score) for h in searcher.search("feeling worthless", k=10)]
+    again = [(h.passage.id, h.score) for h in searcher.search("feeling worthless", k=10)]
+    assert first == again
+
+
+def test_cli_search_with_real_model(real_index: Path) -> None:
+    bin_ = Path(sys.executable).with_name("counsel-search")
+    proc = subprocess.run(
+        [
+            str(bin_),
+            "search",
+            "what does resistance mean in psychoanalysis",
+            "--index",
+            str(real_index),
+            "-k",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hits = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert hits[0]["question"] == "What is psychotherapy resistance?"
+    assert proc.stderr == "" or "Traceback" not in proc.stderr
