@@ -123,7 +123,8 @@ def main() -> None:
     if not query.strip():
         st.write("Type a question above to see what therapists have answered.")
         return
-    hits = searcher.search(query, k=k, filters=filters)
+    with st.spinner("Searching…"):
+        hits = searcher.search(query, k=k, filters=filters)
     if not hits:
         st.warning("No passages match these filters. Remove a filter to see more.")
     else:

@@ -205,6 +205,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     if args.address:
         cmd += ["--server.address", args.address]

@@ -76,7 +76,10 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str, path: Path, fingerprint: str) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        # transformers draws a "Loading weights" bar on stderr at every load: noise in a CLI.
+        hf_logging.disable_progress_bar()
         self.name = name
         self.path = path
         self.fingerprint = fingerprint

@@ -75,32 +75,41 @@ class IndexInfo:
 class Searcher:
     """An open index plus the model that built it. Thread-safe for reads."""
 
-    def __init__(self, version: IndexVersion, embedder: Embedder) -> None:
-        version.check_embedder(embedder)
+    def __init__(self, version: IndexVersion, embedder: Embedder | None = None) -> None:
+        if embedder is not None:
+            version.check_embedder(embedder)
         self.version = version
-        self.embedder = embedder
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model that built the index, loaded on first use: facts, filters and related
+        passages need no model, so opening an index stays fast."""
+        if self._embedder is None:
+            embedder = load_embedder(self.version.manifest.model_name)
+            self.version.check_embedder(embedder)
+            self._embedder = embedder
+        return self._embedder
 
     @classmethod
     def open(cls, index_dir: Path | str | None = None, model: str | None = None) -> Searcher:
-        """Open the current version of an index with the model recorded in its manifest.
+        """Open the current version of an index; queries use the model recorded in its manifest.
 
         Naming another model raises ModelMismatch with the fix, rather than silently
         comparing vectors from two different embedding spaces.
         """
         version = open_index(Path(index_dir) if index_dir else default_index_dir())
         built_with = version.manifest.model_name
-        if model and model != built_with:
-            embedder = load_embedder(model)
-            if embedder.fingerprint != version.manifest.model_fingerprint:
-                version.close()
-                raise ModelMismatch(
-                    f"the index at {version.index_dir} was built with model {built_with}, "
-                    f"not {model}",
-                    f"search without --model, or rebuild with: counsel-search build "
-                    f"SOURCE... --model {model}",
-                )
-        else:
-            embedder = load_embedder(built_with)
+        if not model or model == built_with:
+            return cls(version)
+        embedder = load_embedder(model)
+        if embedder.fingerprint != version.manifest.model_fingerprint:
+            version.close()
+            raise ModelMismatch(
+                f"the index at {version.index_dir} was built with model {built_with}, not {model}",
+                f"search without --model, or rebuild with: counsel-search build "
+                f"SOURCE... --model {model}",
+            )
         return cls(version, embedder)
 
     def close(self) -> None:
