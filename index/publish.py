@@ -47,8 +47,11 @@ def default_index_dir() -> Path:
 
 
 def new_version_name() -> str:
-    """Sortable, unique version name: UTC time plus random suffix."""
-    return time.strftime("v%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    """Unique version name that sorts in build order: UTC time to the nanosecond, then a random
+    suffix. Builds are serialized by the lock, so later builds always sort later."""
+    ns = time.time_ns()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(ns // 1_000_000_000))
+    return f"v{stamp}.{ns % 1_000_000_000:09d}Z-{secrets.token_hex(3)}"
 
 
 def _fsync_dir(path: Path) -> None:
