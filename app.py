@@ -14,7 +14,7 @@ import streamlit as st
 from index import default_index_dir
 from index.publish import POINTER
 from ingest import CounselSearchError
-from search import Hit, Searcher
+from search import DEFAULT_MODE, MODES, WEAK_NOTE, Hit, Searcher
 
 HELP_NOTE = (
     "Search results are written by therapists for other people's questions: they are not a "
@@ -29,6 +29,32 @@ def escape_md(text: str) -> str:
     line breaks are kept as hard breaks."""
     lines = [_MD_SPECIAL.sub(r"\\\1", line) for line in text.split("\n")]
     return "  \n".join(lines)
+
+
+def score_text(hit: Hit) -> str:
+    """The parts of the score a reader can interpret: cosine, BM25, weak flag."""
+    parts = []
+    if hit.dense_score is not None:
+        parts.append(f"cosine {hit.dense_score:.3f}")
+    if hit.lexical_score is not None:
+        parts.append(f"BM25 {hit.lexical_score:.1f}")
+    if hit.weak:
+        parts.append("weak match")
+    return " · ".join(parts) or f"score {hit.score:.3f}"
+
+
+def highlighted_answer(hit: Hit) -> str:
+    """The whole answer as escaped Markdown, its best-matching sentences on a highlight."""
+    answer = hit.passage.answer
+    out, pos = [], 0
+    for sentence in sorted(hit.sentences, key=lambda s: s.start):
+        if sentence.start < pos:
+            continue
+        out.append(escape_md(answer[pos : sentence.start]))
+        out.append(f":orange-background[{escape_md(answer[sentence.start : sentence.end])}]")
+        pos = sentence.end
+    out.append(escape_md(answer[pos:]))
+    return "".join(out)
 
 
 def _version_token(index_dir: Path) -> str:
@@ -49,15 +75,17 @@ def get_searcher(index_dir: str, version: str) -> Searcher:
 def _show_hit(hit: Hit, key_prefix: str) -> None:
     p = hit.passage
     with st.container(border=True):
-        head, score = st.columns([6, 1])
+        head, score = st.columns([5, 2])
         head.markdown(f"**{hit.rank}. {escape_md(p.question or '(no question)')}**")
-        score.markdown(f"score {hit.score:.3f}")
-        st.markdown(escape_md(p.answer) if p.answer else "_(no answer text)_")
+        score.markdown(escape_md(score_text(hit)))
+        st.markdown(highlighted_answer(hit) if p.answer else "_(no answer text)_")
         facts = [f"source: {Path(p.source).name}"]
         if len(p.sources) > 1:
             facts.append(f"also in {len(p.sources) - 1} other source(s)")
         if p.metadata.get("topic"):
             facts.append(f"topic: {p.metadata['topic']}")
+        if hit.matched_terms:
+            facts.append(f"matched terms: {', '.join(hit.matched_terms)}")
         facts.append(f"id: {p.id}")
         st.caption(escape_md(" · ".join(facts)))
         if st.button("Related passages", key=f"{key_prefix}-{p.id}"):
@@ -85,6 +113,15 @@ def main() -> None:
     with st.sidebar:
         st.header("Filters")
         k = st.slider("Number of results", min_value=1, max_value=50, value=10, key="k")
+        mode = st.radio(
+            "Ranking",
+            MODES,
+            index=MODES.index(DEFAULT_MODE),
+            key="mode",
+            horizontal=True,
+            help="hybrid: meaning and words combined (best on our benchmarks); dense: meaning "
+            "only (embeddings); lexical: words only (BM25)",
+        )
         topics = st.multiselect("Topic", [t for t, _ in searcher.facet("topic")], key="topics")
         sources = st.multiselect(
             "Source",
@@ -124,11 +161,13 @@ def main() -> None:
         st.write("Type a question above to see what therapists have answered.")
         return
     with st.spinner("Searching…"):
-        hits = searcher.search(query, k=k, filters=filters)
+        hits = searcher.search(query, k=k, filters=filters, mode=mode)
     if not hits:
         st.warning("No passages match these filters. Remove a filter to see more.")
     else:
-        st.caption(f"{len(hits)} results")
+        if hits[0].weak:
+            st.warning(WEAK_NOTE, icon="⚠️")
+        st.caption(f"{len(hits)} results · best-matching sentences highlighted")
     for hit in hits:
         _show_hit(hit, "hit")
 

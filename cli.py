@@ -7,14 +7,16 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from index import DEFAULT_MODEL, build_index, default_index_dir, load_embedder
+from index import DEFAULT_MODEL, build_index, default_index_dir, load_embedder, open_index
 from index.publish import ENV_INDEX
 from ingest import CounselSearchError, read_sources
-from search import Hit, Searcher
+from search import DEFAULT_MODE, MODES, WEAK_NOTE, Hit, Searcher
+from search.evaluate import evaluate, load_queries
 
 EPILOG_INDEX = (
     f"The index directory defaults to ${ENV_INDEX}, else ~/.local/share/counsel-search/index."
@@ -62,13 +64,33 @@ def _print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> Non
         return
     if not hits:
         print("No results." + (" Try other words or remove a filter." if query else ""))
+    elif query and hits[0].weak:
+        print(WEAK_NOTE + "\n")
     for hit in hits:
         p = hit.passage
         topic = p.metadata.get("topic")
-        print(f"{hit.rank:>2}. [{hit.score:.3f}] {p.question or '(no question)'}")
+        print(f"{hit.rank:>2}. [{_score_text(hit)}] {p.question or '(no question)'}")
         print(f"    id {p.id} · {Path(p.source).name}" + (f" · {topic}" if topic else ""))
-        answer = " ".join(p.answer.split())
-        print(f"    {answer[:300]}{'…' if len(answer) > 300 else ''}\n")
+        if hit.sentences:
+            for sentence in hit.sentences:
+                print(f"    » {' '.join(sentence.text.split())}")
+        else:
+            answer = " ".join(p.answer.split())
+            print(f"    {answer[:300]}{'…' if len(answer) > 300 else ''}")
+        if hit.matched_terms:
+            print(f"    terms: {', '.join(hit.matched_terms)}")
+        print()
+
+
+def _score_text(hit: Hit) -> str:
+    parts = []
+    if hit.dense_score is not None:
+        parts.append(f"cos {hit.dense_score:.3f}")
+    if hit.lexical_score is not None:
+        parts.append(f"bm25 {hit.lexical_score:.1f}")
+    if hit.weak:
+        parts.append("weak")
+    return " · ".join(parts) or f"{hit.score:.3f}"
 
 
 def cmd_passages(args: argparse.Namespace) -> int:
@@ -147,9 +169,48 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         return 2
     searcher = Searcher.open(args.index, model=args.model)
-    _print_hits(
-        searcher.search(args.query, k=args.k, filters=_filters(args)), args.json, args.query
+    hits = searcher.search(args.query, k=args.k, filters=_filters(args), mode=args.mode)
+    _print_hits(hits, args.json, args.query)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    queries = load_queries(args.queries)
+    embedder = load_embedder(args.model)
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    with tempfile.TemporaryDirectory(prefix="counsel-eval-") as tmp:
+        progress, close = _progress_bars(sys.stderr.isatty() and not args.json)
+        try:
+            report = build_index([args.corpus], Path(tmp), embedder, progress=progress)
+        finally:
+            close()
+        for err in report.errors:
+            print(f"warning: {err.one_line()}", file=sys.stderr)
+        searcher = Searcher(open_index(Path(tmp)), embedder)
+        results = [evaluate(searcher, queries, mode) for mode in modes]
+        searcher.close()
+    if args.json:
+        for r in results:
+            _out(
+                {
+                    "corpus": args.corpus,
+                    "queries_file": args.queries,
+                    "model": embedder.name,
+                    "passages": report.passages,
+                    **r.to_dict(),
+                }
+            )
+        return 0
+    print(f"{report.passages} passages, {len(queries)} queries, model {embedder.name}\n")
+    print(
+        f"{'mode':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@10':>7} {'R@100':>7} {'p50 ms':>8} "
+        f"{'p95 ms':>8}"
     )
+    for r in results:
+        print(
+            f"{r.mode:<8} {r.ndcg_at_10:>8.4f} {r.mrr_at_10:>8.4f} {r.recall_at_10:>7.4f} "
+            f"{r.recall_at_100:>7.4f} {r.latency_p50_ms:>8.1f} {r.latency_p95_ms:>8.1f}"
+        )
     return 0
 
 
@@ -252,8 +313,16 @@ def _parser() -> argparse.ArgumentParser:
     def json_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print one JSON object a line")
 
-    def query_opts(p: argparse.ArgumentParser) -> None:
+    def query_opts(p: argparse.ArgumentParser, modes: bool = True) -> None:
         p.add_argument("-k", type=int, default=10, metavar="N", help="number of results (10)")
+        if modes:
+            p.add_argument(
+                "--mode",
+                choices=MODES,
+                default=DEFAULT_MODE,
+                help=f"ranking: hybrid (dense + BM25 fused), dense or lexical "
+                f"(default {DEFAULT_MODE})",
+            )
         p.add_argument("--topic", action="append", metavar="T", help="only this topic (repeatable)")
         p.add_argument(
             "--source",
@@ -305,7 +374,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("passage_id", help="a passage id, as printed by search")
     index_opts(p, "model (default: the one that built the index)")
-    query_opts(p)
+    query_opts(p, modes=False)
+
+    p = add(
+        "eval",
+        "Measure ranking quality: build a temporary index of a judged corpus, run its queries, "
+        "print nDCG@10, MRR@10, Recall@10, Recall@100 and query latency p50/p95.",
+        "counsel-search eval --corpus ../shared/bench/cc_title_to_answer/corpus.jsonl "
+        "--queries ../shared/bench/cc_title_to_answer/queries.dev.jsonl --mode all",
+        cmd_eval,
+    )
+    p.add_argument(
+        "--corpus",
+        required=True,
+        metavar="CORPUS.jsonl",
+        help="passages: {id, question, answer, ...} a line; ids are kept",
+    )
+    p.add_argument(
+        "--queries",
+        required=True,
+        metavar="QUERIES.jsonl",
+        help="{qid, query, relevant_ids} a line",
+    )
+    p.add_argument(
+        "--mode",
+        choices=[*MODES, "all"],
+        default=DEFAULT_MODE,
+        help=f"ranking mode to measure, or all (default {DEFAULT_MODE})",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help=f"model to build and search with (default {DEFAULT_MODEL})",
+    )
+    json_opt(p)
 
     p = add(
         "info",

@@ -10,7 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from index import publish as pub
+from index.chunking import passage_windows
 from index.embed import Embedder
 from index.errors import EmptyBuild
 from index.manifest import Manifest, SourceRecord, package_versions
@@ -68,14 +71,22 @@ def build_from_result(
             passages = list(result.passages)
             store = PassageStore.create(partial / pub.PASSAGES)
             rows = store.write(passages, result.files)
+            chunks: list[tuple[int, int, int, int]] = []
+            texts: list[str] = []
+            for row, passage in zip(rows, passages, strict=True):
+                for w in passage_windows(passage, embedder):
+                    chunks.append((len(chunks), int(row), w.start, w.end))
+                    texts.append(w.text)
+            store.write_chunks(chunks)
             store.close()
             vectors = embedder.encode(
-                [p.text for p in passages],
+                texts,
                 batch_size=batch_size,
                 progress=(lambda d, t: progress("embed", d, t)) if progress else None,
             )
             vstore = FaissStore.create(embedder.dim)
-            vstore.add(rows, vectors)
+            # Vectors are keyed by chunk id; the chunks table maps each to its passage row.
+            vstore.add(np.arange(len(chunks), dtype=np.int64), vectors)
             vstore.save(partial / pub.VECTORS)
             seconds = time.perf_counter() - started
             manifest = Manifest(
@@ -84,6 +95,7 @@ def build_from_result(
                 model_fingerprint=embedder.fingerprint,
                 dim=embedder.dim,
                 passages=len(passages),
+                vectors=len(chunks),
                 documents=len(result.files),
                 built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 build_seconds=round(seconds, 3),
@@ -107,7 +119,7 @@ def build_from_result(
         version=final.name,
         documents=len(result.files),
         passages=len(passages),
-        embedded=len(passages),
+        embedded=len(texts),
         seconds=time.perf_counter() - started,
         errors=result.errors,
     )

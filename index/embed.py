@@ -47,6 +47,11 @@ class Embedder(Protocol):
     name: str
     fingerprint: str
     dim: int
+    max_tokens: int  # the longest input the model reads, special tokens excluded
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character (start, end) of each token the model would read from `text`."""
+        ...
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
@@ -88,7 +93,18 @@ class SentenceTransformerEmbedder:
             self.model.get_sentence_embedding_dimension
         )
         self.dim = int(getdim())
-        self.max_seq_length = int(self.model.max_seq_length or 0)
+        # [CLS] and [SEP] take two of the model's positions.
+        self.max_tokens = int(self.model.max_seq_length or 256) - 2
+        self.tokenizer = self.model.tokenizer
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character offsets of the word pieces of `text` (fast tokenizer offsets)."""
+        if not text:
+            return []
+        enc = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
@@ -117,10 +133,16 @@ class SentenceTransformerEmbedder:
 class HashEmbedder:
     """Deterministic bag-of-words hashing embedder: no model, for fast unit tests only."""
 
-    def __init__(self, dim: int = 64) -> None:
+    def __init__(self, dim: int = 64, max_tokens: int = 48) -> None:
         self.name = HASH_MODEL
         self.fingerprint = f"hash-{dim}"
         self.dim = dim
+        # Small on purpose, so that fast tests exercise long-passage windows.
+        self.max_tokens = max_tokens
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Words are the tokens."""
+        return [m.span() for m in re.finditer(r"\w+", text)]
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None

@@ -36,6 +36,7 @@ class Manifest:
     model_fingerprint: str
     dim: int
     passages: int
+    vectors: int  # one per window: long passages have several
     documents: int
     built_at: str
     build_seconds: float

@@ -41,8 +41,10 @@ class IndexVersion:
             )
 
     def embeddings(self) -> np.ndarray:
-        """All vectors in row order (row i is passage row i)."""
-        return self.vectors.get(np.arange(self.vectors.count()))
+        """One vector per passage, in row order: the first window's (the passage's opening,
+        which is its whole text when it fits the model)."""
+        firsts = self.passages.first_chunks()
+        return self.vectors.get(firsts)
 
     def close(self) -> None:
         """Release the database connection."""
@@ -63,11 +65,12 @@ def open_index(index_dir: Path) -> IndexVersion:
         passages.close()
         raise IndexCorrupt(f"{vec_path} is missing or damaged", fix) from exc
     n = passages.count()
-    if vectors.count() != n or vectors.dim != manifest.dim or n != manifest.passages:
+    if vectors.count() != manifest.vectors or vectors.dim != manifest.dim or n != manifest.passages:
         passages.close()
         raise IndexCorrupt(
-            f"{folder} is inconsistent: {vectors.count()} vectors of dim {vectors.dim}, "
-            f"{n} passages, manifest says {manifest.passages} of dim {manifest.dim}",
+            f"{folder} is inconsistent: {vectors.count()} vectors of dim {vectors.dim} and "
+            f"{n} passages, the manifest says {manifest.vectors} of dim {manifest.dim} and "
+            f"{manifest.passages}",
             fix,
         )
     return IndexVersion(index_dir, folder, manifest, passages, vectors)

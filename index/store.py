@@ -21,8 +21,10 @@ CREATE TABLE passages (
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
     metadata TEXT NOT NULL DEFAULT '{}',
-    position INTEGER NOT NULL DEFAULT 0
+    position INTEGER NOT NULL DEFAULT 0,
+    grp INTEGER NOT NULL              -- answers to one question share it: the first one's row
 );
+CREATE INDEX passages_grp ON passages(grp);
 CREATE TABLE passage_sources (
     row INTEGER NOT NULL REFERENCES passages(row),
     source TEXT NOT NULL,
@@ -31,6 +33,19 @@ CREATE TABLE passage_sources (
 );
 CREATE INDEX passage_sources_source ON passage_sources(source);
 CREATE INDEX passage_sources_name ON passage_sources(name);
+CREATE TABLE chunks (
+    chunk INTEGER PRIMARY KEY,        -- the vector id in the vector store
+    row INTEGER NOT NULL REFERENCES passages(row),
+    start INTEGER NOT NULL,           -- [start, end): character span of the answer embedded
+    end INTEGER NOT NULL
+);
+CREATE INDEX chunks_row ON chunks(row);
+-- BM25 over question and answer. Porter stemming so "feelings" finds "feeling"; the text lives
+-- once, in passages (external content), not twice.
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    question, answer, content='passages', content_rowid='row',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY,
     source TEXT NOT NULL UNIQUE,
@@ -96,10 +111,15 @@ class PassageStore:
 
     def write(self, passages: Sequence[Passage], files: Iterable[SourceFile]) -> np.ndarray:
         """Insert passages (row ids 0..n-1 in order) and documents; returns the row ids."""
+        first_with: dict[str, int] = {}
+        groups = [
+            first_with.setdefault(p.question, i) if p.question else i
+            for i, p in enumerate(passages)
+        ]
         with self.conn:
             self.conn.executemany(
                 "INSERT INTO passages(row, id, doc_id, source, question, answer, metadata,"
-                " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " position, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         i,
@@ -110,6 +130,7 @@ class PassageStore:
                         p.answer,
                         json.dumps(p.metadata, ensure_ascii=False, sort_keys=True),
                         p.position,
+                        groups[i],
                     )
                     for i, p in enumerate(passages)
                 ),
@@ -127,7 +148,15 @@ class PassageStore:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 ((f.doc_id, f.source, f.title, f.sha256, f.kind, f.n_passages) for f in files),
             )
+            self.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
         return np.arange(len(passages), dtype=np.int64)
+
+    def write_chunks(self, chunks: Iterable[tuple[int, int, int, int]]) -> None:
+        """Insert (chunk id, passage row, start, end) rows."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO chunks(chunk, row, start, end) VALUES (?, ?, ?, ?)", chunks
+            )
 
     def count(self) -> int:
         """Number of passages."""
@@ -149,10 +178,85 @@ class PassageStore:
             sources.setdefault(r["row"], []).append(r["source"])
         return {r["row"]: _row_to_passage(r, sources.get(r["row"], [])) for r in found}
 
+    def ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
+        """Passage id of each row."""
+        if not len(rows):
+            return {}
+        marks = ",".join("?" * len(rows))
+        sql = f"SELECT row, id FROM passages WHERE row IN ({marks})"
+        return dict(self.conn.execute(sql, [int(r) for r in rows]).fetchall())
+
     def row_of(self, passage_id: str) -> int | None:
         """The row id of a passage id, or None."""
         found = self.conn.execute("SELECT row FROM passages WHERE id = ?", (passage_id,)).fetchone()
         return None if found is None else int(found[0])
+
+    def first_chunks(self) -> np.ndarray:
+        """The first chunk id of every passage, in row order."""
+        sql = "SELECT min(chunk) FROM chunks GROUP BY row ORDER BY row"
+        return np.array([r[0] for r in self.conn.execute(sql)], dtype=np.int64)
+
+    def chunks_of(self, rows: Sequence[int]) -> list[tuple[int, int, int, int]]:
+        """(chunk, row, start, end) of every window of these passages, in chunk order."""
+        if not len(rows):
+            return []
+        marks = ",".join("?" * len(rows))
+        sql = f"SELECT chunk, row, start, end FROM chunks WHERE row IN ({marks}) ORDER BY chunk"
+        return [tuple(r) for r in self.conn.execute(sql, [int(r) for r in rows])]
+
+    def rows_of_chunks(self, chunks: Sequence[int]) -> dict[int, int]:
+        """Passage row of each chunk id."""
+        if not len(chunks):
+            return {}
+        marks = ",".join("?" * len(chunks))
+        sql = f"SELECT chunk, row FROM chunks WHERE chunk IN ({marks})"
+        return dict(self.conn.execute(sql, [int(c) for c in chunks]).fetchall())
+
+    def bm25(
+        self, match: str, limit: int, rows: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """(row, BM25 score) for an FTS5 MATCH expression, best first, higher is better.
+
+        `rows` restricts the search to these passages (filters, or scoring given candidates).
+        The caller builds `match` from user text with every operator quoted away.
+        """
+        sql = "SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+        params: list[object] = [match]
+        if rows is not None:
+            sql += f" AND rowid IN ({','.join('?' * len(rows))})"
+            params += [int(r) for r in rows]
+        sql += " ORDER BY bm25(passages_fts) LIMIT ?"
+        params.append(limit)
+        return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
+
+    def highlights(
+        self, match: str, rows: Sequence[int], open_mark: str, close_mark: str
+    ) -> dict[int, tuple[str, str]]:
+        """Question and answer of these passages with the tokens `match` found wrapped in marks."""
+        if not len(rows):
+            return {}
+        marks = ",".join("?" * len(rows))
+        sql = (
+            "SELECT rowid, highlight(passages_fts, 0, ?, ?), highlight(passages_fts, 1, ?, ?) "
+            f"FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})"
+        )
+        params = [open_mark, close_mark, open_mark, close_mark, match, *[int(r) for r in rows]]
+        return {int(r): (q, a) for r, q, a in self.conn.execute(sql, params)}
+
+    def siblings(self, rows: Sequence[int]) -> dict[int, list[int]]:
+        """Answers to the same question: for each group with two or more members among these
+        rows' groups, every member (rows outside `rows` included), keyed by member."""
+        if not len(rows):
+            return {}
+        marks = ",".join("?" * len(rows))
+        sql = (
+            "SELECT grp, row FROM passages WHERE grp IN "
+            f"(SELECT grp FROM passages WHERE row IN ({marks})) ORDER BY grp, row"
+        )
+        members: dict[int, list[int]] = {}
+        for grp, row in self.conn.execute(sql, [int(r) for r in rows]):
+            members.setdefault(int(grp), []).append(int(row))
+        return {m: ms for ms in members.values() if len(ms) > 1 for m in ms}
 
     def filtered_rows(self, filters: Mapping[str, Sequence[str]]) -> np.ndarray:
         """Row ids of passages matching every filter (values of one key are alternatives).

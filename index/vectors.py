@@ -68,7 +68,10 @@ class FaissStore:
 
     def get(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors for these ids, in order."""
-        return np.vstack([self.index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if ids.size == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_batch(ids), dtype=np.float32)
 
     def count(self) -> int:
         """Number of stored vectors."""

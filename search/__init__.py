@@ -1,5 +1,19 @@
 """Search stage: open an index and answer queries."""
 
-from search.engine import Filters, Hit, IndexInfo, PassageNotFound, Searcher
+from search.engine import Filters, PassageNotFound, Searcher, UnknownMode
+from search.explain import Sentence
+from search.hits import WEAK_NOTE, Hit, IndexInfo
+from search.ranking import DEFAULT_MODE, MODES
 
-__all__ = ["Filters", "Hit", "IndexInfo", "PassageNotFound", "Searcher"]
+__all__ = [
+    "DEFAULT_MODE",
+    "MODES",
+    "WEAK_NOTE",
+    "Filters",
+    "Hit",
+    "IndexInfo",
+    "PassageNotFound",
+    "Searcher",
+    "Sentence",
+    "UnknownMode",
+]

@@ -1,18 +1,20 @@
-"""Answer queries against an index: dense ranking, metadata filters, related passages."""
+"""Answer queries against an index: dense, lexical and hybrid ranking, filters, related passages."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from index import Embedder, IndexVersion, default_index_dir, load_embedder, open_index
 from index.errors import ModelMismatch
-from ingest import CounselSearchError, Passage
+from ingest import CounselSearchError
+from search import explain as ex
+from search import ranking
+from search.hits import Hit, IndexInfo
+from search.lexical import match_expression
 
 log = logging.getLogger(__name__)
 
@@ -20,56 +22,23 @@ Filters = Mapping[str, Sequence[str]]
 # Scores closer than this count as tied and are ordered by passage id, so the same query on the
 # same index always gives the same order (float noise would otherwise decide).
 _TIE_DECIMALS = 6
-# Extra candidates fetched past k so that ties at the cut are resolved by id, not by FAISS order.
-_TIE_SLACK = 8
 
 
 class PassageNotFound(CounselSearchError):
     """No passage with that id in the index."""
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One ranked passage. `score` is the cosine similarity between query and passage."""
-
-    passage: Passage
-    score: float
-    rank: int
-    explain: dict[str, Any] = field(default_factory=dict, hash=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A flat JSON-ready dict: rank, id, score, question, answer, source, metadata..."""
-        p = self.passage
-        return {
-            "rank": self.rank,
-            "id": p.id,
-            "score": round(self.score, 6),
-            "question": p.question,
-            "answer": p.answer,
-            "source": p.source,
-            "sources": list(p.sources),
-            "doc_id": p.doc_id,
-            "metadata": p.metadata,
-            **self.explain,
-        }
+class UnknownMode(CounselSearchError):
+    """A search mode other than dense, lexical or hybrid."""
 
 
-@dataclass(frozen=True)
-class IndexInfo:
-    """Facts about the open index version, for `info` and the page."""
+class _Dense:
+    """Dense scores of passages: per passage, its window cosines aggregated."""
 
-    index_dir: str
-    version: str
-    model: str
-    dim: int
-    passages: int
-    documents: int
-    built_at: str
-    build_seconds: float
-    similarity: str
+    __slots__ = ("best", "score", "span")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def __init__(self, score: float, best: float, span: tuple[int, int]) -> None:
+        self.score, self.best, self.span = score, best, span
 
 
 class Searcher:
@@ -118,57 +87,208 @@ class Searcher:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Top-k passages for one query; blank queries give no hits."""
-        return self.search_many([query], k=k, filters=filters)[0]
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = ranking.DEFAULT_MODE,
+        explain: bool = True,
+    ) -> list[Hit]:
+        """Top-k passages for one query; a blank query gives no hits.
+
+        `mode` is "hybrid" (default: dense and BM25 fused), "dense" or "lexical". With `explain`
+        each hit carries its best-matching sentences (one extra encode of the hits' sentences).
+        """
+        return self.search_many([query], k=k, filters=filters, mode=mode, explain=explain)[0]
 
     def search_many(
-        self, queries: Sequence[str], k: int = 10, filters: Filters | None = None
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = ranking.DEFAULT_MODE,
+        explain: bool = True,
     ) -> list[list[Hit]]:
         """Top-k passages for each query, filters applied before the cut to k."""
+        if mode not in ranking.MODES:
+            raise UnknownMode(
+                f"unknown search mode {mode!r}", f"use one of {', '.join(ranking.MODES)}"
+            )
         results: list[list[Hit]] = [[] for _ in queries]
         todo = [i for i, q in enumerate(queries) if q and q.strip()]
         if not todo or k <= 0:
             return results
-        vectors = self.embedder.encode([queries[i].strip() for i in todo])
-        for i, hits in zip(todo, self._rank(vectors, k, filters), strict=True):
-            results[i] = hits
+        allowed = self._allowed(filters)
+        if allowed is not None and allowed.size == 0:
+            return results
+        texts = [queries[i].strip() for i in todo]
+        vectors = self.embedder.encode(texts)
+        n = max(ranking.CANDIDATES, k)
+        dense_cands = self._dense_candidates(vectors, n, allowed) if mode != "lexical" else None
+        for j, i in enumerate(todo):
+            dense = dense_cands[j] if dense_cands is not None else {}
+            hits, rows = self._rank_one(texts[j], vectors[j], mode, k, n, allowed, dense)
+            results[i] = self._explain(texts[j], vectors[j], hits, rows) if explain else hits
         return results
 
     def related(self, passage_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Passages nearest to a given passage (itself excluded)."""
-        row = self.version.passages.row_of(passage_id)
+        """Passages nearest to a given passage (itself excluded), by dense similarity."""
+        store = self.version.passages
+        row = store.row_of(passage_id)
         if row is None:
             raise PassageNotFound(
                 f"no passage with id {passage_id!r} in {self.version.index_dir}",
                 "take an id from the output of: counsel-search search QUERY --json",
             )
-        vector = self.version.vectors.get(np.array([row]))
-        hits = self._rank(vector, k + 1, filters, exclude=row)[0]
-        return [Hit(h.passage, h.score, rank) for rank, h in enumerate(hits[:k], start=1)]
+        first_chunk = store.chunks_of([row])[0][0]
+        vector = self.version.vectors.get(np.array([first_chunk]))
+        allowed = self._allowed(filters)
+        allowed = allowed[allowed != row] if allowed is not None else None
+        cands = self._dense_candidates(vector, k + 1, allowed)[0]
+        cands.pop(row, None)
+        scores = {r: d.score for r, d in cands.items()}
+        return self._hits(self._order(scores)[:k], scores, "dense", cands, {})
 
-    def _rank(
-        self, vectors: np.ndarray, k: int, filters: Filters | None, exclude: int | None = None
-    ) -> list[list[Hit]]:
-        allowed = None
-        if filters and any(filters.values()):
-            allowed = self.version.passages.filtered_rows(filters)
-            if exclude is not None:
-                allowed = allowed[allowed != exclude]
-            if allowed.size == 0:
-                return [[] for _ in range(len(vectors))]
-        scores, rows = self.version.vectors.search(vectors, k + _TIE_SLACK, allowed)
-        wanted = {int(r) for r in rows.ravel() if r >= 0 and r != exclude}
-        passages = self.version.passages.by_rows(sorted(wanted))
-        ids = {r: p.id for r, p in passages.items()}
-        out = []
-        for srow, rrow in zip(scores, rows, strict=True):
-            pairs = [(float(s), int(r)) for s, r in zip(srow, rrow, strict=True) if int(r) in ids]
-            pairs.sort(key=lambda t: (-round(t[0], _TIE_DECIMALS), ids[t[1]]))
-            out.append(
-                [Hit(passages[r], s, rank) for rank, (s, r) in enumerate(pairs[:k], start=1)]
-            )
+    # -- ranking ---------------------------------------------------------------------------
+
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if not filters or not any(filters.values()):
+            return None
+        return self.version.passages.filtered_rows(filters)
+
+    def _dense_rows(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, _Dense]:
+        """Exact dense scores of these passages from all their windows."""
+        chunks = self.version.passages.chunks_of(rows)
+        if not chunks:
+            return {}
+        cos = self.version.vectors.get(np.array([c[0] for c in chunks])) @ vector
+        out: dict[int, _Dense] = {}
+        first: dict[int, float] = {}
+        for (_, row, start, end), c in zip(chunks, cos.tolist(), strict=True):
+            first.setdefault(row, c)  # chunks come in chunk order: the first is the opening
+            cur = out.get(row)
+            if cur is None or c > cur.best:
+                out[row] = _Dense(0.0, c, (start, end))
+        for row, d in out.items():
+            d.score = ranking.window_score(first[row], d.best)
         return out
+
+    def _dense_candidates(
+        self, vectors: np.ndarray, n: int, allowed: np.ndarray | None
+    ) -> list[dict[int, _Dense]]:
+        """Per query, the ~n passages with the best windows, scored exactly."""
+        store = self.version.passages
+        allowed_chunks = None
+        if allowed is not None:
+            allowed_chunks = np.array([c[0] for c in store.chunks_of(allowed)], dtype=np.int64)
+        total = self.version.vectors.count() if allowed_chunks is None else len(allowed_chunks)
+        out = []
+        for vector in vectors:
+            # Several windows may belong to one passage: widen the chunk search until it covers
+            # n distinct passages (or every chunk), so filtered searches still fill k.
+            fetch = n * 2
+            while True:
+                _, ids = self.version.vectors.search(vector[None, :], fetch, allowed_chunks)
+                found = [int(c) for c in ids[0] if c >= 0]
+                owners = store.rows_of_chunks(found)
+                rows = list(dict.fromkeys(owners[c] for c in found))
+                if len(rows) >= n or fetch >= total:
+                    break
+                fetch *= 4
+            out.append(self._dense_rows(vector, rows[:n]))
+        return out
+
+    def _rank_one(
+        self,
+        text: str,
+        vector: np.ndarray,
+        mode: str,
+        k: int,
+        n: int,
+        allowed: np.ndarray | None,
+        dense: dict[int, _Dense],
+    ) -> tuple[list[Hit], list[int]]:
+        store = self.version.passages
+        match = match_expression(text)
+        lexical: dict[int, float] = {}
+        if mode != "dense" and match:
+            rows = allowed.tolist() if allowed is not None else None
+            # One FTS5 pass scores every match anyway; keeping a deep pool means hybrid
+            # candidates from the dense side already have their BM25 (absent = no term matched).
+            lexical = dict(store.bm25(match, max(n, ranking.LEXICAL_POOL), rows))
+        if mode == "dense":
+            scores = {r: d.score for r, d in dense.items()}
+        elif mode == "lexical":
+            scores = dict(list(lexical.items())[:n])
+        else:
+            # Score every candidate on both sides, answers to the same question included.
+            rows = set(dense) | set(lexical)
+            rows = set(dense) | set(list(lexical)[:n])  # bm25() returns best first
+            groups = store.siblings(sorted(rows))
+            extra = set(groups) - rows
+            if allowed is not None:
+                extra &= set(allowed.tolist())
+            rows |= extra
+            dense.update(self._dense_rows(vector, sorted(rows - set(dense))))
+            lexical = {r: lexical[r] for r in rows if r in lexical}
+            fused = ranking.fuse({r: dense[r].score for r in rows}, lexical)
+            scores = ranking.group_boost(fused, groups)
+        top = self._order(scores)[:k]
+        need = [r for r in top if r not in dense]
+        if need:
+            dense.update(self._dense_rows(vector, need))
+        return self._hits(top, scores, mode, dense, lexical), top
+
+    def _order(self, scores: Mapping[int, float]) -> list[int]:
+        """Rows by score, best first; ties by passage id, which is stable across rebuilds."""
+        ids = self.version.passages.ids_of_rows(list(scores))
+        return sorted(scores, key=lambda r: (-round(scores[r], _TIE_DECIMALS), ids[r]))
+
+    def _hits(
+        self,
+        order: list[int],
+        scores: Mapping[int, float],
+        mode: str,
+        dense: Mapping[int, _Dense],
+        lexical: Mapping[int, float],
+    ) -> list[Hit]:
+        passages = self.version.passages.by_rows(order)
+        weak_below = ranking.weak_threshold(self.version.manifest.model_name)
+        hits = []
+        for rank, row in enumerate(order, start=1):
+            d = dense.get(row)
+            hits.append(
+                Hit(
+                    passage=passages[row],
+                    score=float(scores[row]),
+                    rank=rank,
+                    mode=mode,
+                    dense_score=d.score if d else None,
+                    window_cosine=d.best if d else None,
+                    matched_span=d.span if d else None,
+                    lexical_score=float(lexical.get(row, 0.0)) if mode != "dense" else None,
+                    weak=bool(d is not None and d.best < weak_below),
+                )
+            )
+        return hits
+
+    def _explain(
+        self, text: str, vector: np.ndarray, hits: list[Hit], rows: list[int]
+    ) -> list[Hit]:
+        """The hits with their best sentences and the query terms they contain."""
+        if not hits:
+            return hits
+        match = match_expression(text)
+        store = self.version.passages
+        marks = store.highlights(match, rows, ex.MARK_OPEN, ex.MARK_CLOSE) if match else {}
+        sentences = ex.best_sentences(
+            self.embedder, vector, [h.passage.answer for h in hits], [h.matched_span for h in hits]
+        )
+        return [
+            hit.with_explanation(tuple(sents), tuple(ex.matched_terms(marks.get(row, ("", "")))))
+            for hit, row, sents in zip(hits, rows, sentences, strict=True)
+        ]
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -181,6 +301,7 @@ class Searcher:
             model=m.model_name,
             dim=m.dim,
             passages=m.passages,
+            vectors=m.vectors,
             documents=m.documents,
             built_at=m.built_at,
             build_seconds=m.build_seconds,

@@ -39,7 +39,7 @@ def test_question_gives_ranked_results(page: AppTest) -> None:
     first = next(t for t in texts if t.startswith("**1. "))
     assert "psychotherapy resistance" in first
     assert any(t.startswith("**10. ") for t in texts)  # default 10 results
-    assert any(t.startswith("score 0.") for t in texts)
+    assert any(t.startswith("cosine 0\\.") for t in texts)
 
 
 def test_filter_and_number_of_results(page: AppTest) -> None:
@@ -68,3 +68,27 @@ def test_passage_text_is_not_interpreted() -> None:
     for token in ("<script>", "**bold**", "[link](", ":red[", "$x$"):
         assert token not in escaped
     assert escaped.replace("\\", "") == raw
+
+
+def test_best_sentences_are_highlighted(page: AppTest) -> None:
+    page.text_input(key="query").input("what does resistance mean in psychoanalysis").run()
+    highlighted = [t for t in _texts(page) if ":orange-background[" in t]
+    assert len(highlighted) == 10
+    assert any("psychoanalysis" in c.value for c in page.caption if "matched terms" in c.value)
+
+
+def test_weak_match_notice(page: AppTest) -> None:
+    page.text_input(key="query").input("best pizza in Rome").run()
+    assert any("Weak match" in w.value for w in page.warning)
+    page.text_input(key="query").input("how do I build trust with my therapist").run()
+    assert not any("Weak match" in w.value for w in page.warning)
+
+
+def test_mode_switch(page: AppTest) -> None:
+    page.radio(key="mode").set_value("lexical")
+    page.text_input(key="query").input("psychotherapy resistance").run()
+    assert not page.exception
+    scores = [t for t in _texts(page) if t.startswith("cosine ")]
+    assert scores and all("BM25" in t for t in scores)
+    page.radio(key="mode").set_value("dense").run()
+    assert all("BM25" not in t for t in _texts(page) if t.startswith("cosine "))

@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import ModelChecksumMismatch, ModelMismatch, ModelNotFound, load_embedder
+from index import (
+    ModelChecksumMismatch,
+    ModelMismatch,
+    ModelNotFound,
+    build_index,
+    load_embedder,
+)
 from index import embed as embed_mod
 from search import Searcher
 
@@ -68,6 +74,43 @@ def test_seed_query_ranks_resistance_first(real_index: Path) -> None:
     assert hits[0].passage.question == "What is psychotherapy resistance?"
     hits = searcher.search("can I trust a therapist who acts like he knows everything?", k=3)
     assert hits[0].passage.question == "Can you trust your therapist if they know it all?"
+
+
+def test_weak_match_on_the_real_model(real_index: Path) -> None:
+    searcher = Searcher.open(real_index)
+    for query in ("asdf qwerty", "best pizza in Rome"):
+        assert searcher.search(query, k=3)[0].weak
+    assert not searcher.search("I feel depressed and can't sleep", k=1)[0].weak
+
+
+def test_long_answer_text_is_findable(tmp_path: Path) -> None:
+    # A fact only in the last part of a long answer, past the model's 256 word pieces.
+    filler = " ".join(
+        f"Sentence {i} talks about how therapy sessions are usually scheduled weekly."
+        for i in range(60)
+    )
+    tail = (
+        "Grief after losing a pet can feel as heavy as losing a relative. "
+        "When your dog dies, the house feels empty and the routines you shared are gone. "
+        "Let yourself mourn the animal you loved; the sadness is real grief. "
+        "Talking about your pet with people who understand can ease the loss."
+    )
+    corpus = tmp_path / "long.jsonl"
+    rows = [
+        {"id": "long", "question": "", "answer": f"{filler} {tail}"},
+        {"id": "other", "question": "", "answer": "Scheduling therapy sessions weekly helps."},
+        {"id": "third", "question": "", "answer": "Couples counseling can help communication."},
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+    build_index([corpus], tmp_path / "ix", load_embedder())
+    hits = Searcher.open(tmp_path / "ix").search(
+        "grief over the death of my dog", k=1, mode="dense"
+    )
+    assert hits[0].passage.id == "long"
+    start, end = hits[0].matched_span
+    assert start > 0 and end == len(hits[0].passage.answer)  # the matching part is the last one
+    # The sentences shown as the reason are the grief ones, at the end.
+    assert all(s.start > len(filler) for s in hits[0].sentences)
 
 
 def test_search_is_deterministic(real_index: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from index import HashEmbedder, build_index
-from search import PassageNotFound, Searcher
+from search import MODES, PassageNotFound, Searcher, UnknownMode
+from search.ranking import weak_threshold
+from tests.conftest import SEED
 
 
 @pytest.fixture()
@@ -16,14 +18,73 @@ def searcher(hash_index: Path) -> Searcher:
     return Searcher.open(hash_index)
 
 
-def test_hits_are_ranked_by_cosine(searcher: Searcher) -> None:
-    hits = searcher.search("how do you build trust in a therapeutic relationship", k=10)
+@pytest.mark.parametrize("mode", MODES)
+def test_hits_are_ranked_in_every_mode(searcher: Searcher, mode: str) -> None:
+    hits = searcher.search("how do you build trust in a therapeutic relationship", k=10, mode=mode)
     assert len(hits) == 10
     assert [h.rank for h in hits] == list(range(1, 11))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
-    assert all(-1.0001 <= s <= 1.0001 for s in scores)
     assert hits[0].passage.question == "How do you build trust in a therapeutic relationship?"
+    assert all(h.mode == mode for h in hits)
+    # Every hit carries its cosine; the lexical part is there unless the mode is dense.
+    assert all(-1.0001 <= h.dense_score <= 1.0001 for h in hits)
+    assert all((h.lexical_score is None) == (mode == "dense") for h in hits)
+    if mode == "dense":
+        assert scores == [h.dense_score for h in hits]
+    if mode == "lexical":
+        assert scores == [h.lexical_score for h in hits] and scores[-1] > 0
+
+
+def test_unknown_mode(searcher: Searcher) -> None:
+    with pytest.raises(UnknownMode, match="hybrid"):
+        searcher.search("trust", mode="fuzzy")
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ('"trust" AND (therapist* NEAR/2 -relationship', "trust and therapist near 2 relationship"),
+        ("trust) OR therapist: relationship NOT", "trust or therapist relationship not"),
+        ('NEAR(trust therapist relationship, 5) "', "near trust therapist relationship 5"),
+        ("trust'; DROP TABLE passages; -- therapist", "trust drop table passages therapist"),
+        ("^trust + {therapist} relationship*", "trust therapist relationship"),
+        ('"unbalanced (((', "unbalanced"),
+    ],
+)
+def test_lexical_syntax_in_queries_is_plain_text(searcher: Searcher, query: str, words: str):
+    # Operators are neither errors nor operators: the query means just its words.
+    plain = searcher.search(words, k=5, mode="lexical", explain=False)
+    hits = searcher.search(query, k=5, mode="lexical", explain=False)
+    assert [h.passage.id for h in hits] == [h.passage.id for h in plain]
+    assert len(searcher.search(query, k=5)) == 5  # hybrid too
+
+
+def test_explanations(searcher: Searcher) -> None:
+    hits = searcher.search("psychotherapy resistance unconscious defenses", k=3)
+    top = hits[0]
+    assert top.passage.question == "What is psychotherapy resistance?"
+    assert {"psychotherapy", "resistance", "unconscious", "defenses"} <= set(top.matched_terms)
+    for hit in hits:
+        assert 1 <= len(hit.sentences) <= 2
+        for sentence in hit.sentences:
+            assert hit.passage.answer[sentence.start : sentence.end] == sentence.text
+    as_json = top.to_dict()
+    assert as_json["best_sentences"][0]["text"] == top.sentences[0].text
+    assert as_json["matched_terms"] == list(top.matched_terms)
+    assert {"dense_score", "lexical_score", "weak_match"} <= set(as_json)
+    assert searcher.search("resistance", k=2, explain=False)[0].sentences == ()
+
+
+def test_weak_match_flag(tmp_path: Path, searcher: Searcher) -> None:
+    build_index([SEED], tmp_path / "ix", HashEmbedder())
+    seed = Searcher.open(tmp_path / "ix")
+    assert all(h.weak for h in seed.search("zzqx blorf wibble", k=3))
+    assert not seed.search("what is psychotherapy resistance", k=1)[0].weak
+    # The flag is the documented rule: best window's cosine under the model's threshold.
+    limit = weak_threshold("hash-test")
+    for hit in searcher.search("sleep and anxiety at night", k=20):
+        assert hit.weak == (hit.window_cosine < limit)
 
 
 def test_blank_query_gives_no_hits(searcher: Searcher) -> None:
@@ -46,7 +107,7 @@ def test_ties_are_broken_by_id(tmp_path: Path) -> None:
     rows.append({"id": "other", "question": "unrelated", "answer": "cooking pasta at home"})
     corpus.write_text("\n".join(json.dumps(r) for r in rows))
     build_index([corpus], tmp_path / "ix", HashEmbedder())
-    hits = Searcher.open(tmp_path / "ix").search("same question", k=3)
+    hits = Searcher.open(tmp_path / "ix").search("same question", k=3, mode="dense")
     assert [h.passage.id for h in hits] == ["x1", "x2", "x3"]
 
 
