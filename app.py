@@ -7,13 +7,15 @@ escaped before it reaches Markdown, so a passage can never inject HTML, links or
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from index import default_index_dir
+from index import add_sources, default_index_dir
 from index.publish import POINTER
-from ingest import CounselSearchError
+from index.uploads import MAX_UPLOAD_MB, store_upload
+from ingest import SUPPORTED_EXTENSIONS, CounselSearchError, read_sources
 from search import DEFAULT_MODE, MODES, WEAK_NOTE, Hit, Searcher
 
 HELP_NOTE = (
@@ -94,6 +96,67 @@ def _show_hit(hit: Hit, key_prefix: str) -> None:
             st.rerun()
 
 
+def preview_uploads(files: list) -> list[dict[str, object]]:
+    """Read each uploaded file (in a scratch folder, under its safe name) without embedding:
+    the passages it will make, or the one-line reason it can't be read."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="counsel-upload-") as tmp:
+        for file in files:
+            row: dict[str, object] = {"file": file.name, "passages": 0, "status": "ok"}
+            try:
+                path = store_upload(Path(tmp), file.name, file.getvalue())
+                result = read_sources([path])
+                row["passages"] = len(result.passages)
+                if result.errors:
+                    row["status"] = result.errors[0].one_line().replace(str(path), file.name)
+                elif not result.passages:
+                    row["status"] = "no passages found"
+            except CounselSearchError as exc:
+                row["status"] = exc.one_line()
+            rows.append(row)
+    return rows
+
+
+def add_documents_panel(searcher: Searcher, index_dir: Path) -> None:
+    """Upload files, preview their passages, add them to the index with a progress bar."""
+    files = st.file_uploader(
+        f"Files ({', '.join(sorted(SUPPORTED_EXTENSIONS))}; up to {MAX_UPLOAD_MB} MB each)",
+        type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
+        accept_multiple_files=True,
+        key="uploads",
+    )
+    if not files:
+        return
+    rows = preview_uploads(files)
+    st.dataframe(rows, hide_index=True, use_container_width=True)
+    good = [f for f, r in zip(files, rows, strict=True) if r["status"] == "ok"]
+    total = sum(int(r["passages"]) for r in rows if r["status"] == "ok")
+    if not good:
+        st.warning("None of these files can be added.")
+        return
+    if st.button(f"Add {total} passages from {len(good)} file(s)", key="add-docs"):
+        bar = st.progress(0.0, text="Reading…")
+
+        def progress(stage: str, done: int, all_: int) -> None:
+            share = done / all_ if all_ else 1.0
+            label = "Reading files" if stage == "read" else "Embedding new passages"
+            bar.progress(min(1.0, share), text=f"{label}: {done}/{all_}")
+
+        try:
+            paths = [store_upload(index_dir, f.name, f.getvalue()) for f in good]
+            report = add_sources(paths, index_dir, searcher.embedder, progress=progress)
+        except CounselSearchError as exc:
+            st.error(exc.one_line())
+            return
+        plan = report.plan
+        st.session_state["added"] = (
+            f"Added {len(plan.documents_added)} and updated {len(plan.documents_changed)} "
+            f"document(s): {plan.passages_added + plan.passages_changed} passages, "
+            f"{report.embedded} texts embedded. The index now holds {report.passages} passages."
+        )
+        st.rerun()
+
+
 def main() -> None:
     """Render the page."""
     st.set_page_config(page_title="counsel-search", page_icon="🔎", layout="wide")
@@ -110,6 +173,8 @@ def main() -> None:
         return
 
     info = searcher.info()
+    if "added" in st.session_state:
+        st.success(st.session_state.pop("added"))
     with st.sidebar:
         st.header("Filters")
         k = st.slider("Number of results", min_value=1, max_value=50, value=10, key="k")
@@ -135,6 +200,8 @@ def main() -> None:
             f"- model: **{escape_md(info.model)}**\n- built at: {escape_md(info.built_at)}\n"
             f"- version: `{info.version}`"
         )
+        with st.expander("Add documents"):
+            add_documents_panel(searcher, index_dir)
     filters = {"topic": topics, "source": sources}
 
     query = st.text_input(

@@ -12,8 +12,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from index import DEFAULT_MODEL, build_index, default_index_dir, load_embedder, open_index
+from index import (
+    DEFAULT_MODEL,
+    add_sources,
+    build_index,
+    default_index_dir,
+    load_embedder,
+    open_index,
+    remove_sources,
+)
 from index.publish import ENV_INDEX
+from index.uploads import MAX_UPLOAD_MB
 from ingest import CounselSearchError, read_sources
 from search import DEFAULT_MODE, MODES, WEAK_NOTE, Hit, Searcher
 from search.evaluate import evaluate, load_queries
@@ -36,7 +45,7 @@ def _progress_bars(
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
-    labels = {"read": "documents read", "embed": "passages embedded"}
+    labels = {"read": "documents read", "embed": "windows embedded"}
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -122,23 +131,43 @@ def cmd_passages(args: argparse.Namespace) -> int:
     return 3 if result.passages else 1
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def _update(args: argparse.Namespace, action: str) -> int:
+    """build, add and remove: run the update, print what it did."""
     index_dir = Path(args.index) if args.index else default_index_dir()
-    embedder = load_embedder(args.model)
+    embedder = load_embedder(args.model or _model_of(index_dir))
     progress, close = _progress_bars(sys.stderr.isatty() and not args.json)
     try:
-        report = build_index(
-            args.sources,
-            index_dir,
-            embedder,
-            question_col=args.question_col,
-            answer_col=args.answer_col,
-            progress=progress,
-        )
+        if action == "remove":
+            report = remove_sources(args.sources, index_dir, embedder, progress=progress)
+        else:
+            update = build_index if action == "build" else add_sources
+            report = update(
+                args.sources,
+                index_dir,
+                embedder,
+                question_col=args.question_col,
+                answer_col=args.answer_col,
+                progress=progress,
+            )
     finally:
         close()
     for err in report.errors:
         print(f"warning: {err.one_line()}", file=sys.stderr)
+    plan = report.plan
+    changes = {
+        "documents": {
+            "added": len(plan.documents_added),
+            "changed": len(plan.documents_changed),
+            "removed": len(plan.documents_removed),
+            "unchanged": len(plan.documents_unchanged),
+        },
+        "passages": {
+            "added": plan.passages_added,
+            "changed": plan.passages_changed,
+            "removed": plan.passages_removed,
+            "unchanged": plan.passages_unchanged,
+        },
+    }
     if args.json:
         _out(
             {
@@ -146,19 +175,50 @@ def cmd_build(args: argparse.Namespace) -> int:
                 "version": report.version,
                 "documents": report.documents,
                 "passages": report.passages,
+                "vectors": report.vectors,
                 "embedded": report.embedded,
                 "seconds": round(report.seconds, 3),
+                **{f"{k}_{kind}": v for k, part in changes.items() for kind, v in part.items()},
                 "errors": [e.one_line() for e in report.errors],
             }
         )
     else:
+        for what, part in changes.items():
+            print(f"{what.capitalize():>10}: " + ", ".join(f"{v} {k}" for k, v in part.items()))
         print(
-            f"Built {report.index_dir} (version {report.version}): {report.documents} documents, "
-            f"{report.passages} passages, {report.embedded} embedded in {report.seconds:.1f} s"
-            + (f", {len(report.errors)} file(s) skipped" if report.errors else "")
+            f"  Embedded: {report.embedded} of {report.vectors} windows (the rest from the cache)"
         )
-    # 3: the index was built, but some files were skipped (each named in a warning above).
+        print(
+            f"Published {report.index_dir} (version {report.version}): {report.documents} "
+            f"documents, {report.passages} passages, in {report.seconds:.1f} s"
+            + (f"; {len(report.errors)} problem(s) reported above" if report.errors else "")
+        )
+    # 3: the index was updated, but some files were skipped (each named in a warning above).
     return 3 if report.errors else 0
+
+
+def _model_of(index_dir: Path) -> str | None:
+    """The model an existing index was built with, so add/remove/build keep using it."""
+    try:
+        version = open_index(index_dir)
+    except CounselSearchError:
+        return None
+    try:
+        return version.manifest.model_name
+    finally:
+        version.close()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return _update(args, "build")
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    return _update(args, "add")
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    return _update(args, "remove")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -268,6 +328,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         "false",
         "--client.toolbarMode",
         "minimal",
+        "--server.maxUploadSize",
+        str(MAX_UPLOAD_MB),
     ]
     if args.address:
         cmd += ["--server.address", args.address]
@@ -341,18 +403,38 @@ def _parser() -> argparse.ArgumentParser:
     source_opts(p)
     json_opt(p)
 
+    model_help = (
+        f"sentence-transformers model name or folder (default: the index's own model, else "
+        f"{DEFAULT_MODEL}, packaged; nothing is downloaded)"
+    )
     p = add(
         "build",
-        "Build an index holding exactly these sources and publish it atomically.",
+        "Make the index hold exactly these sources; only new or changed text is embedded.",
         "counsel-search build data/corpus/ --index /tmp/my-index",
         cmd_build,
     )
     source_opts(p)
-    index_opts(
-        p,
-        f"sentence-transformers model name or folder (default {DEFAULT_MODEL}, "
-        "packaged; nothing is downloaded)",
+    index_opts(p, model_help)
+    json_opt(p)
+
+    p = add(
+        "add",
+        "Add files (or re-read changed ones) to the current index; the rest stays as it is.",
+        "counsel-search add new-articles/ my-notes.md --index /tmp/my-index",
+        cmd_add,
     )
+    source_opts(p)
+    index_opts(p, model_help)
+    json_opt(p)
+
+    p = add(
+        "remove",
+        "Drop documents (by source path or file name) from the current index.",
+        "counsel-search remove my-notes.md --index /tmp/my-index",
+        cmd_remove,
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="source paths or file names")
+    index_opts(p, model_help)
     json_opt(p)
 
     p = add(

@@ -1,6 +1,12 @@
 """Index stage: passages in, a persisted, versioned index directory out."""
 
-from index.build import BuildReport, build_from_result, build_index
+from index.build import (
+    BuildReport,
+    add_sources,
+    build_from_result,
+    build_index,
+    remove_sources,
+)
 from index.embed import DEFAULT_MODEL, HASH_MODEL, Embedder, HashEmbedder, load_embedder
 from index.errors import (
     BuildLocked,
@@ -30,9 +36,11 @@ __all__ = [
     "ModelChecksumMismatch",
     "ModelMismatch",
     "ModelNotFound",
+    "add_sources",
     "build_from_result",
     "build_index",
     "default_index_dir",
     "load_embedder",
     "open_index",
+    "remove_sources",
 ]

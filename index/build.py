@@ -1,4 +1,9 @@
-"""Build an index version from sources and publish it atomically."""
+"""Build, add to and remove from an index: a new version each time, published atomically.
+
+Every update reads only what it must, embeds only windows the embedding cache has not seen, and
+writes a complete new version folder before switching CURRENT. The previous version serves until
+then; a failed or killed build leaves it untouched.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from index import publish as pub
+from index.cache import EmbeddingCache, text_key
 from index.chunking import passage_windows
 from index.embed import Embedder
-from index.errors import EmptyBuild
+from index.errors import EmptyBuild, IndexNotFound
+from index.incremental import Plan, matches, plan_update
 from index.manifest import Manifest, SourceRecord, package_versions
+from index.reader import open_index
 from index.store import PassageStore
 from index.vectors import FaissStore
 from ingest import IngestError, IngestResult, read_sources
@@ -25,104 +33,180 @@ log = logging.getLogger(__name__)
 
 # Called as progress(stage, done, total) with stage "read" or "embed".
 BuildProgress = Callable[[str, int, int], None]
+# Texts embedded per cache commit: a killed build keeps everything embedded before it.
+EMBED_CHUNK = 512
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did."""
+    """What an update did: the new version, and what was added, changed, removed, embedded."""
 
     index_dir: Path
     version: str
     documents: int
     passages: int
-    embedded: int
+    vectors: int
+    embedded: int  # windows that went through the model (the rest came from the cache)
     seconds: float
-    errors: tuple[IngestError, ...]
+    plan: Plan
+
+    @property
+    def errors(self) -> tuple[IngestError, ...]:
+        return self.plan.errors
 
 
-def build_from_result(
-    result: IngestResult,
-    index_dir: Path,
-    embedder: Embedder,
-    *,
-    progress: BuildProgress | None = None,
-    batch_size: int = 64,
+def _current_state(index_dir: Path, embedder: Embedder, required: bool) -> tuple[dict, dict]:
+    """Files and per-document passages of the published version ({} and {} if none)."""
+    try:
+        version = open_index(index_dir)
+    except IndexNotFound:
+        if required:
+            raise
+        return {}, {}
+    try:
+        if version.manifest.model_fingerprint != embedder.fingerprint:
+            if required:
+                version.check_embedder(embedder)
+            # A build with another model makes a new index from its sources alone.
+            return {}, {}
+        return version.passages.source_files(), version.passages.document_passages()
+    finally:
+        version.close()
+
+
+def _embed(
+    texts: list[str], embedder: Embedder, cache: EmbeddingCache, progress: BuildProgress | None
+) -> tuple[np.ndarray, int]:
+    """Vectors for the texts, from the cache where possible; returns (vectors, embedded)."""
+    keys = [text_key(t) for t in texts]
+    known = cache.get_many(keys)
+    todo = list(dict.fromkeys(k for k in keys if k not in known))
+    text_of = dict(zip(keys, texts, strict=True))
+    done = 0
+    for start in range(0, len(todo), EMBED_CHUNK):
+        part = todo[start : start + EMBED_CHUNK]
+
+        def step(d: int, _t: int, base: int = start) -> None:
+            if progress:
+                progress("embed", base + d, len(todo))
+
+        vectors = embedder.encode([text_of[k] for k in part], progress=step)
+        cache.put_many(part, vectors)
+        known.update(zip(part, vectors, strict=True))
+        done += len(part)
+    if progress and not todo:
+        progress("embed", 0, 0)
+    out = np.vstack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return out.astype(np.float32), done
+
+
+def _write_version(
+    plan: Plan, index_dir: Path, embedder: Embedder, progress: BuildProgress | None, started: float
 ) -> BuildReport:
-    """Embed the passages of an ingest result into a new version and publish it.
-
-    The previous version keeps serving until the new one is complete on disk; if anything
-    fails (or the process is killed) the partial folder is discarded and CURRENT is untouched.
-    """
-    if not result.passages:
-        detail = "; ".join(e.one_line() for e in result.errors[:3])
+    """Write a complete version for the plan and publish it (the caller holds the lock)."""
+    if not plan.passages:
+        detail = "; ".join(e.one_line() for e in plan.errors[:3])
         raise EmptyBuild(
-            "the sources gave no passages" + (f": {detail}" if detail else ""),
+            "the index would hold no passages" + (f": {detail}" if detail else ""),
             "check the paths and file types (.txt .md .html .csv .jsonl)",
         )
-    started = time.perf_counter()
-    index_dir = Path(index_dir)
-    with pub.build_lock(index_dir):
-        versions = index_dir / pub.VERSIONS
-        versions.mkdir(parents=True, exist_ok=True)
-        name = pub.new_version_name()
-        partial = versions / f"{name}{pub.PARTIAL}"
-        partial.mkdir()
-        try:
-            passages = list(result.passages)
-            store = PassageStore.create(partial / pub.PASSAGES)
-            rows = store.write(passages, result.files)
-            chunks: list[tuple[int, int, int, int]] = []
-            texts: list[str] = []
-            for row, passage in zip(rows, passages, strict=True):
-                for w in passage_windows(passage, embedder):
-                    chunks.append((len(chunks), int(row), w.start, w.end))
-                    texts.append(w.text)
-            store.write_chunks(chunks)
-            store.close()
-            vectors = embedder.encode(
-                texts,
-                batch_size=batch_size,
-                progress=(lambda d, t: progress("embed", d, t)) if progress else None,
-            )
-            vstore = FaissStore.create(embedder.dim)
-            # Vectors are keyed by chunk id; the chunks table maps each to its passage row.
-            vstore.add(np.arange(len(chunks), dtype=np.int64), vectors)
-            vstore.save(partial / pub.VECTORS)
-            seconds = time.perf_counter() - started
-            manifest = Manifest(
-                version=name,
-                model_name=embedder.name,
-                model_fingerprint=embedder.fingerprint,
-                dim=embedder.dim,
-                passages=len(passages),
-                vectors=len(chunks),
-                documents=len(result.files),
-                built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                build_seconds=round(seconds, 3),
-                sources=tuple(
-                    SourceRecord(f.source, f.doc_id, f.sha256, f.kind, f.title, f.n_passages)
-                    for f in result.files
-                ),
-                packages=package_versions(),
-            )
-            # The manifest is written last: a version folder with a manifest is complete.
-            (partial / pub.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-            final = pub.publish(index_dir, partial)
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        removed = pub.cleanup(index_dir)
-        if removed:
-            log.info("removed old index versions: %s", ", ".join(removed))
+    versions = index_dir / pub.VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    name = pub.new_version_name()
+    partial = versions / f"{name}{pub.PARTIAL}"
+    partial.mkdir()
+    cache = EmbeddingCache.open(index_dir, embedder.fingerprint, embedder.dim)
+    try:
+        passages = list(plan.passages)
+        store = PassageStore.create(partial / pub.PASSAGES)
+        rows = store.write(passages, plan.files)
+        chunks: list[tuple[int, int, int, int]] = []
+        texts: list[str] = []
+        for row, passage in zip(rows, passages, strict=True):
+            for w in passage_windows(passage, embedder):
+                chunks.append((len(chunks), int(row), w.start, w.end))
+                texts.append(w.text)
+        store.write_chunks(chunks)
+        store.close()
+        vectors, embedded = _embed(texts, embedder, cache, progress)
+        vstore = FaissStore.create(embedder.dim)
+        # Vectors are keyed by chunk id; the chunks table maps each to its passage row.
+        vstore.add(np.arange(len(chunks), dtype=np.int64), vectors)
+        vstore.save(partial / pub.VECTORS)
+        manifest = Manifest(
+            version=name,
+            model_name=embedder.name,
+            model_fingerprint=embedder.fingerprint,
+            dim=embedder.dim,
+            passages=len(passages),
+            vectors=len(chunks),
+            documents=len(plan.files),
+            built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            sources=tuple(
+                SourceRecord(f.source, f.doc_id, f.sha256, f.kind, f.title, f.n_passages)
+                for f in plan.files
+            ),
+            packages=package_versions(),
+        )
+        # The manifest is written last: a version folder with a manifest is complete.
+        (partial / pub.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        final = pub.publish(index_dir, partial)
+        cache.prune(len(chunks))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        cache.close()
+    removed = pub.cleanup(index_dir)
+    if removed:
+        log.info("removed old index versions: %s", ", ".join(removed))
     return BuildReport(
         index_dir=index_dir,
         version=final.name,
-        documents=len(result.files),
+        documents=len(plan.files),
         passages=len(passages),
-        embedded=len(texts),
+        vectors=len(chunks),
+        embedded=embedded,
         seconds=time.perf_counter() - started,
-        errors=result.errors,
+        plan=plan,
     )
+
+
+def update_index(
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    sources: Sequence[str | Path] = (),
+    keep_others: bool,
+    remove: Sequence[str] = (),
+    question_col: str | None = None,
+    answer_col: str | None = None,
+    progress: BuildProgress | None = None,
+    result: IngestResult | None = None,
+) -> BuildReport:
+    """The one update path behind build, add and remove (see those)."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    with pub.build_lock(index_dir):
+        old_files, old_passages = _current_state(index_dir, embedder, required=keep_others)
+        if remove:
+            unknown = [n for n in remove if not any(matches(s, [n]) for s in old_files)]
+            if unknown:
+                raise IngestError(
+                    unknown[0],
+                    "is not a source of this index",
+                    "see the sources with: counsel-search info",
+                )
+        if result is None:
+            result = read_sources(
+                sources,
+                question_col=question_col,
+                answer_col=answer_col,
+                progress=(lambda d, t: progress("read", d, t)) if progress else None,
+            )
+        plan = plan_update(old_files, old_passages, result, keep_others=keep_others, remove=remove)
+        return _write_version(plan, index_dir, embedder, progress, started)
 
 
 def build_index(
@@ -134,14 +218,68 @@ def build_index(
     answer_col: str | None = None,
     progress: BuildProgress | None = None,
 ) -> BuildReport:
-    """Read sources, embed their passages and publish a new index version holding exactly them.
+    """Make the index hold exactly these sources (files or folders).
 
-    Bad files are reported in `BuildReport.errors` and skipped; the rest goes in.
+    Unchanged text is not embedded again (the cache); bad files are reported in
+    `BuildReport.errors` and skipped, and a file already indexed that can no longer be read
+    keeps its passages.
     """
-    result = read_sources(
-        sources,
+    return update_index(
+        index_dir,
+        embedder,
+        sources=sources,
+        keep_others=False,
         question_col=question_col,
         answer_col=answer_col,
-        progress=(lambda d, t: progress("read", d, t)) if progress else None,
+        progress=progress,
     )
-    return build_from_result(result, index_dir, embedder, progress=progress)
+
+
+def add_sources(
+    sources: Sequence[str | Path],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    question_col: str | None = None,
+    answer_col: str | None = None,
+    progress: BuildProgress | None = None,
+) -> BuildReport:
+    """Add files (or re-read changed ones) to the current index; the rest stays."""
+    return update_index(
+        index_dir,
+        embedder,
+        sources=sources,
+        keep_others=True,
+        question_col=question_col,
+        answer_col=answer_col,
+        progress=progress,
+    )
+
+
+def remove_sources(
+    names: Sequence[str],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: BuildProgress | None = None,
+) -> BuildReport:
+    """Drop documents (by source path or file name) from the current index."""
+    return update_index(
+        index_dir,
+        embedder,
+        keep_others=True,
+        remove=names,
+        progress=progress,
+        result=IngestResult((), ()),
+    )
+
+
+def build_from_result(
+    result: IngestResult,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: BuildProgress | None = None,
+) -> BuildReport:
+    """Make the index hold exactly the passages of an ingest result (already read)."""
+    return update_index(index_dir, embedder, keep_others=False, progress=progress, result=result)

@@ -296,6 +296,29 @@ class PassageStore:
             rows = self.conn.execute(sql, (f'$."{key}"',)).fetchall()
         return sorted(((str(r["v"]), int(r["n"])) for r in rows), key=lambda t: (-t[1], t[0]))
 
+    def source_files(self) -> dict[str, SourceFile]:
+        """The documents in the index as SourceFile records, by source."""
+        rows = self.conn.execute("SELECT * FROM documents ORDER BY source").fetchall()
+        return {
+            r["source"]: SourceFile(
+                r["source"], r["doc_id"], r["title"], r["sha256"], r["kind"], r["passages"]
+            )
+            for r in rows
+        }
+
+    def document_passages(self) -> dict[str, list[Passage]]:
+        """Every document's passages in order, as that document gave them (a passage shared by
+        several documents appears under each)."""
+        sources: dict[int, list[str]] = {}
+        for r in self.conn.execute("SELECT row, source FROM passage_sources ORDER BY rowid"):
+            sources.setdefault(r["row"], []).append(r["source"])
+        out: dict[str, list[Passage]] = {}
+        for r in self.conn.execute("SELECT * FROM passages ORDER BY row"):
+            passage = _row_to_passage(r, sources.get(r["row"], []))
+            for source in passage.sources:
+                out.setdefault(source, []).append(passage)
+        return out
+
     def documents(self) -> list[dict[str, object]]:
         """The documents table as dicts."""
         return [dict(r) for r in self.conn.execute("SELECT * FROM documents ORDER BY source")]

@@ -1,7 +1,7 @@
 """Ingest stage: files in, question-and-answer passages out. Knows nothing of embeddings."""
 
 from ingest.errors import CounselSearchError, IngestError, SourceNotFound, UnsupportedFile
-from ingest.readers import SUPPORTED_EXTENSIONS, read_file, read_sources
+from ingest.readers import SUPPORTED_EXTENSIONS, merge_passages, read_file, read_sources
 from ingest.split import parse_document, split_document
 from ingest.text import normalize_text
 from ingest.types import Document, IngestResult, Passage, SourceFile, content_id, doc_id_for
@@ -18,6 +18,7 @@ __all__ = [
     "UnsupportedFile",
     "content_id",
     "doc_id_for",
+    "merge_passages",
     "normalize_text",
     "parse_document",
     "read_file",

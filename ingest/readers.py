@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
@@ -260,6 +260,19 @@ def read_sources(
         len(errors),
     )
     return IngestResult(tuple(by_id.values()), tuple(files), tuple(errors))
+
+
+def merge_passages(
+    groups: Iterable[Sequence[Passage]],
+) -> tuple[tuple[Passage, ...], tuple[IngestError, ...]]:
+    """Merge documents' passage lists as read_sources does: exact duplicates become one
+    passage listing every source, in order; a reused given id is reported and skipped."""
+    by_id: dict[str, Passage] = {}
+    errors: list[IngestError] = []
+    for group in groups:
+        for passage in group:
+            _merge(by_id, passage, errors)
+    return tuple(by_id.values()), tuple(errors)
 
 
 def _merge(by_id: dict[str, Passage], passage: Passage, errors: list[IngestError]) -> None:

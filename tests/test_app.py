@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import escape_md
+from index import add_sources, load_embedder
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 pytestmark = pytest.mark.integration
@@ -92,3 +95,57 @@ def test_mode_switch(page: AppTest) -> None:
     assert scores and all("BM25" in t for t in scores)
     page.radio(key="mode").set_value("dense").run()
     assert all("BM25" not in t for t in _texts(page) if t.startswith("cosine "))
+
+
+@pytest.fixture()
+def own_page(real_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """A page on a private copy of the real index, free to change it."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(real_index, index_dir)
+    monkeypatch.setenv("COUNSEL_SEARCH_INDEX", str(index_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+NEW_DOC = (
+    "# Coping with panic on the subway\n\n"
+    "## What should I do when panic hits on a crowded train?\n\n"
+    "Breathe out slowly, name five things you can see, and remind yourself the wave passes.\n"
+)
+
+
+def test_add_documents_from_the_page(own_page: AppTest) -> None:
+    own_page.file_uploader(key="uploads").set_value(
+        [
+            ("../../subway panic.md", NEW_DOC.encode(), "text/markdown"),
+            ("empty.txt", b"   ", "text/plain"),
+        ]
+    ).run()
+    preview = own_page.dataframe[0].value
+    assert list(preview["file"]) == ["../../subway panic.md", "empty.txt"]
+    assert list(preview["passages"]) == [1, 0]
+    assert preview["status"][0] == "ok" and "empty" in preview["status"][1]
+    own_page.button(key="add-docs").click().run()
+    assert not own_page.exception
+    assert any("Added 1" in s.value for s in own_page.success)
+    assert any("passages: **128**" in m.value for m in own_page.markdown)
+    own_page.text_input(key="query").input("panic attack on a crowded train").run()
+    first = next(m.value for m in own_page.markdown if m.value.startswith("**1. "))
+    assert "crowded train" in first
+    # Stored under the index's folder with a safe name: no path from the upload is kept.
+    index_dir = Path(os.environ["COUNSEL_SEARCH_INDEX"])
+    assert [p.name for p in (index_dir / "uploads").iterdir()] == ["subway_panic.md"]
+
+
+def test_page_picks_up_a_new_index_version(own_page: AppTest) -> None:
+    own_page.text_input(key="query").input("panic attack on a crowded train").run()
+    assert not any("crowded train" in m.value for m in own_page.markdown)
+    index_dir = Path(os.environ["COUNSEL_SEARCH_INDEX"])
+    doc = index_dir.parent / "subway.md"
+    doc.write_text(NEW_DOC)
+    add_sources([doc], index_dir, load_embedder())  # another process would do the same
+    own_page.run()  # the next query or rerun of the open page
+    assert any("crowded train" in m.value for m in own_page.markdown)
+    assert any("passages: **128**" in m.value for m in own_page.markdown)

@@ -97,3 +97,56 @@ def test_console_script_error_exit_code(tmp_path: Path) -> None:
     proc = subprocess.run([str(BIN), "search", "hi"], capture_output=True, text=True, env=env)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and str(tmp_path / "none") in proc.stderr
+
+
+def test_eval_prints_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"id": "a1", "question": "", "answer": "Panic attacks come with a racing heart."},
+        {"id": "a2", "question": "", "answer": "Grief after a loss takes time to soften."},
+        {"id": "a3", "question": "", "answer": "Couples therapy helps partners communicate."},
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+    queries = tmp_path / "queries.jsonl"
+    qrows = [
+        {"qid": "q1", "query": "racing heart panic", "relevant_ids": ["a1"]},
+        {"qid": "q2", "query": "loss and grief", "relevant_ids": ["a2"]},
+        {"qid": "q3", "query": "zzz nothing", "relevant_ids": ["a3"]},
+    ]
+    queries.write_text("\n".join(json.dumps(r) for r in qrows))
+    argv = ["eval", "--corpus", str(corpus), "--queries", str(queries), "--model", "hash-test"]
+    code, out, _ = run(capsys, *argv, "--mode", "all", "--json")
+    results = {r["mode"]: r for r in map(json.loads, out.splitlines())}
+    assert code == 0 and set(results) == {"hybrid", "dense", "lexical"}
+    lexical = results["lexical"]
+    # q1 and q2 are found first by their words; q3 has no matching word (no lexical hits).
+    assert lexical["mrr_at_10"] == pytest.approx(2 / 3, abs=1e-4)
+    assert lexical["recall_at_100"] == pytest.approx(2 / 3, abs=1e-4)
+    assert {"ndcg_at_10", "recall_at_10", "latency_p50_ms", "latency_p95_ms"} <= set(lexical)
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "nDCG@10" in out and out.count("hybrid") == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"qid": "q1", "query": "x", "relevant_ids": ["a1"]}\nnot json\n')
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--queries", str(bad))
+    assert code == 1 and f"{bad}:2" in err
+
+
+def test_search_json_carries_explanations(
+    hash_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "search", "psychotherapy resistance", "--index", str(hash_index), "--json"
+    )
+    hit = json.loads(out.splitlines()[0])
+    assert code == 0 and hit["mode"] == "hybrid"
+    assert hit["weak_match"] is False and hit["matched_terms"][:2] == [
+        "psychotherapy",
+        "resistance",
+    ]
+    assert hit["best_sentences"] and isinstance(hit["dense_score"], float)
+    seed_ix = str(hash_index.parent / "seed-ix")
+    run(capsys, "build", str(SEED), "--index", seed_ix, "--model", "hash-test")
+    code, out, _ = run(capsys, "search", "zzqx blorf wibble", "--index", seed_ix)
+    assert code == 0 and out.startswith("Weak match")
+    code, out, _ = run(capsys, "search", "psychotherapy resistance", "--index", seed_ix)
+    assert code == 0 and not out.startswith("Weak match")

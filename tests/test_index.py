@@ -72,10 +72,14 @@ def test_layout_and_manifest(hash_index: Path, sample_corpus: Path) -> None:
     assert np.allclose(norms, 1.0, atol=1e-5)  # normalized: inner product is cosine
 
 
-def test_failed_build_keeps_previous_version(hash_index: Path, sample_corpus: Path) -> None:
+def test_failed_build_keeps_previous_version(
+    hash_index: Path, sample_corpus: Path, tmp_path: Path
+) -> None:
     before = (hash_index / pub.POINTER).read_text()
+    new_doc = tmp_path / "new.txt"
+    new_doc.write_text("Is it normal to cry in therapy?\nYes, many people do.\n")
     with pytest.raises(RuntimeError, match="boom"):
-        build_index([sample_corpus], hash_index, ExplodingEmbedder())
+        build_index([sample_corpus, new_doc], hash_index, ExplodingEmbedder())
     assert (hash_index / pub.POINTER).read_text() == before
     assert not any(p.name.endswith(pub.PARTIAL) for p in (hash_index / pub.VERSIONS).iterdir())
     hits = Searcher.open(hash_index).search("therapist trust", k=3)
