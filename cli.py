@@ -289,7 +289,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             {
                 **info,
                 "topics": dict(topics),
-                "sources": [d["source"] for d in searcher.version.passages.documents()],
+                "sources": [d["source"] for d in searcher.documents()],
             }
         )
         return 0
@@ -301,6 +301,12 @@ def cmd_info(args: argparse.Namespace) -> int:
             + ", ".join(f"{t} ({n})" for t, n in topics[:12])
             + (" …" if len(topics) > 12 else "")
         )
+    documents = searcher.documents()
+    print(
+        f"{'sources':>14}: "
+        + ", ".join(f"{d['source']} ({d['passages']})" for d in documents[:20])
+        + (f" … and {len(documents) - 20} more" if len(documents) > 20 else "")
+    )
     return 0
 
 

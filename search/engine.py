@@ -308,6 +308,10 @@ class Searcher:
             similarity=m.similarity,
         )
 
+    def documents(self) -> list[dict[str, object]]:
+        """The indexed documents: source, title, sha256, kind and passage count of each."""
+        return self.version.passages.documents()
+
     def facet(self, key: str) -> list[tuple[str, int]]:
         """Values of a filterable field (e.g. "topic", "source") with passage counts."""
         return self.version.passages.facet(key)
