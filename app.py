@@ -33,18 +33,6 @@ def escape_md(text: str) -> str:
     return "  \n".join(lines)
 
 
-def score_text(hit: Hit) -> str:
-    """The parts of the score a reader can interpret: cosine, BM25, weak flag."""
-    parts = []
-    if hit.dense_score is not None:
-        parts.append(f"cosine {hit.dense_score:.3f}")
-    if hit.lexical_score is not None:
-        parts.append(f"BM25 {hit.lexical_score:.1f}")
-    if hit.weak:
-        parts.append("weak match")
-    return " · ".join(parts) or f"score {hit.score:.3f}"
-
-
 def highlighted_answer(hit: Hit) -> str:
     """The whole answer as escaped Markdown, its best-matching sentences on a highlight."""
     answer = hit.passage.answer
@@ -79,7 +67,7 @@ def _show_hit(hit: Hit, key_prefix: str) -> None:
     with st.container(border=True):
         head, score = st.columns([5, 2])
         head.markdown(f"**{hit.rank}. {escape_md(p.question or '(no question)')}**")
-        score.markdown(escape_md(score_text(hit)))
+        score.markdown(escape_md(hit.summary()))
         st.markdown(highlighted_answer(hit) if p.answer else "_(no answer text)_")
         facts = [f"source: {Path(p.source).name}"]
         if len(p.sources) > 1:

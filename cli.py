@@ -78,7 +78,7 @@ def _print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> Non
     for hit in hits:
         p = hit.passage
         topic = p.metadata.get("topic")
-        print(f"{hit.rank:>2}. [{_score_text(hit)}] {p.question or '(no question)'}")
+        print(f"{hit.rank:>2}. [{hit.summary()}] {p.question or '(no question)'}")
         print(f"    id {p.id} · {Path(p.source).name}" + (f" · {topic}" if topic else ""))
         if hit.sentences:
             for sentence in hit.sentences:
@@ -89,17 +89,6 @@ def _print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> Non
         if hit.matched_terms:
             print(f"    terms: {', '.join(hit.matched_terms)}")
         print()
-
-
-def _score_text(hit: Hit) -> str:
-    parts = []
-    if hit.dense_score is not None:
-        parts.append(f"cos {hit.dense_score:.3f}")
-    if hit.lexical_score is not None:
-        parts.append(f"bm25 {hit.lexical_score:.1f}")
-    if hit.weak:
-        parts.append("weak")
-    return " · ".join(parts) or f"{hit.score:.3f}"
 
 
 def cmd_passages(args: argparse.Namespace) -> int:

@@ -178,13 +178,16 @@ class PassageStore:
             sources.setdefault(r["row"], []).append(r["source"])
         return {r["row"]: _row_to_passage(r, sources.get(r["row"], [])) for r in found}
 
+    def _mapping(self, sql: str, keys: Sequence[int]) -> dict:
+        """Run `sql` (two columns, one "{marks}" placeholder for the keys) as a dict."""
+        if not len(keys):
+            return {}
+        marks = ",".join("?" * len(keys))
+        return dict(self.conn.execute(sql.format(marks=marks), [int(k) for k in keys]).fetchall())
+
     def ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
         """Passage id of each row."""
-        if not len(rows):
-            return {}
-        marks = ",".join("?" * len(rows))
-        sql = f"SELECT row, id FROM passages WHERE row IN ({marks})"
-        return dict(self.conn.execute(sql, [int(r) for r in rows]).fetchall())
+        return self._mapping("SELECT row, id FROM passages WHERE row IN ({marks})", rows)
 
     def row_of(self, passage_id: str) -> int | None:
         """The row id of a passage id, or None."""
@@ -206,11 +209,7 @@ class PassageStore:
 
     def rows_of_chunks(self, chunks: Sequence[int]) -> dict[int, int]:
         """Passage row of each chunk id."""
-        if not len(chunks):
-            return {}
-        marks = ",".join("?" * len(chunks))
-        sql = f"SELECT chunk, row FROM chunks WHERE chunk IN ({marks})"
-        return dict(self.conn.execute(sql, [int(c) for c in chunks]).fetchall())
+        return self._mapping("SELECT chunk, row FROM chunks WHERE chunk IN ({marks})", chunks)
 
     def bm25(
         self, match: str, limit: int, rows: Sequence[int] | None = None

@@ -37,6 +37,17 @@ class Hit:
     sentences: tuple[Sentence, ...] = ()
     matched_terms: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """The parts of the score a reader can interpret: "cosine 0.791 · BM25 12.3 · weak"."""
+        parts = []
+        if self.dense_score is not None:
+            parts.append(f"cosine {self.dense_score:.3f}")
+        if self.lexical_score is not None:
+            parts.append(f"BM25 {self.lexical_score:.1f}")
+        if self.weak:
+            parts.append("weak match")
+        return " · ".join(parts) or f"score {self.score:.3f}"
+
     def with_explanation(self, sentences: tuple[Sentence, ...], terms: tuple[str, ...]) -> Hit:
         """A copy carrying its best sentences and matched query terms."""
         return dataclasses.replace(self, sentences=sentences, matched_terms=terms)
