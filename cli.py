@@ -45,13 +45,26 @@ def _progress_bars(
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
-    labels = {"read": "documents read", "embed": "windows embedded"}
+    # A terminal that reports no size (some ptys, CI consoles) would get zero-width bars, or
+    # none at all: tqdm hides bars below a screen height of 0.
+    size = os.get_terminal_size(sys.stderr.fileno())
+    width, height = min(size.columns or 100, 120), size.lines or 24
+    labels = {"read": ("documents read", " files"), "embed": ("windows embedded", " windows")}
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
+            for earlier in bars.values():  # one bar at a time: the previous stage is done
+                earlier.close()
+            desc, unit = labels.get(stage, (stage, ""))
             bar = bars[stage] = tqdm(
-                total=total, desc=labels.get(stage, stage), unit="", file=sys.stderr, leave=True
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
+                ncols=width,
+                nrows=height,
             )
         bar.update(done - bar.n)
 

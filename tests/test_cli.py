@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,43 @@ def test_search_json_carries_explanations(
     assert code == 0 and out.startswith("Weak match")
     code, out, _ = run(capsys, "search", "psychotherapy resistance", "--index", seed_ix)
     assert code == 0 and not out.startswith("Weak match")
+
+
+def test_progress_bars_only_on_a_terminal(tmp_path: Path, sample_corpus: Path) -> None:
+    argv = [
+        str(BIN),
+        "build",
+        str(sample_corpus),
+        "--index",
+        str(tmp_path / "ix"),
+        "--model",
+        "hash-test",
+    ]
+    piped = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert piped.stderr == "" and "Published" in piped.stdout
+    # On a terminal: bars for files read and windows embedded, with rate and time left.
+    primary, replica = pty.openpty()
+    argv[4] = str(tmp_path / "ix2")
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=replica, check=True)
+    os.close(replica)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    bars = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "documents read" in bars and "windows embedded" in bars
+    assert "windows/s" in bars and "<00:00" in bars  # rate and time left
+    quiet = subprocess.run(
+        [*argv[:3], "--index", str(tmp_path / "ix3"), "--model", "hash-test", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert quiet.stderr == "" and json.loads(quiet.stdout)["passages"] == 127
