@@ -88,7 +88,7 @@ def test_user_mistakes_are_one_line(
 
 def test_console_script_help_has_examples() -> None:
     assert BIN.exists(), "counsel-search console script is installed"
-    for cmd in ("passages", "build", "search", "related", "info", "app"):
+    for cmd in ("passages", "build", "add", "remove", "search", "related", "eval", "info", "app"):
         out = subprocess.run([str(BIN), cmd, "--help"], capture_output=True, text=True, check=True)
         assert "Example:" in out.stdout and f"counsel-search {cmd}" in out.stdout
 

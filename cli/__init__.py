@@ -1,0 +1,222 @@
+"""The `counsel-search` command: a thin face over the index and search stages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from cli.commands import (
+    cmd_add,
+    cmd_app,
+    cmd_build,
+    cmd_eval,
+    cmd_info,
+    cmd_passages,
+    cmd_related,
+    cmd_remove,
+    cmd_search,
+)
+from index import DEFAULT_MODEL
+from index.publish import ENV_INDEX
+from ingest import CounselSearchError
+from search import DEFAULT_MODE, MODES
+
+EPILOG_INDEX = (
+    f"The index directory defaults to ${ENV_INDEX}, else ~/.local/share/counsel-search/index."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="counsel-search",
+        description="Semantic search over counseling question-and-answer texts.",
+        epilog="Example:\n  counsel-search build data/corpus/\n"
+        '  counsel-search search "can I trust my therapist?"\n\n' + EPILOG_INDEX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str, example: str, func: Callable[[argparse.Namespace], int]):
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=f"Example:\n  {example}\n\n{EPILOG_INDEX}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
+
+    def index_opts(p: argparse.ArgumentParser, model_help: str) -> None:
+        p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+        p.add_argument("--model", metavar="NAME_OR_PATH", default=None, help=model_help)
+
+    def source_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "sources",
+            nargs="+",
+            metavar="SOURCE",
+            help="files or folders (.txt .md .html .csv .jsonl)",
+        )
+        p.add_argument("--question-col", metavar="NAME", help="CSV/JSONL question column")
+        p.add_argument("--answer-col", metavar="NAME", help="CSV/JSONL answer column")
+
+    def json_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print one JSON object a line")
+
+    def query_opts(p: argparse.ArgumentParser, modes: bool = True) -> None:
+        p.add_argument("-k", type=int, default=10, metavar="N", help="number of results (10)")
+        if modes:
+            p.add_argument(
+                "--mode",
+                choices=MODES,
+                default=DEFAULT_MODE,
+                help=f"ranking: hybrid (dense + BM25 fused), dense or lexical "
+                f"(default {DEFAULT_MODE})",
+            )
+        p.add_argument("--topic", action="append", metavar="T", help="only this topic (repeatable)")
+        p.add_argument(
+            "--source",
+            action="append",
+            metavar="S",
+            help="only this source file path or name (repeatable)",
+        )
+        json_opt(p)
+
+    p = add(
+        "passages",
+        "Show the passages a build would make, without embedding.",
+        "counsel-search passages data/corpus/000_6fe00c9fba106d10.txt --json",
+        cmd_passages,
+    )
+    source_opts(p)
+    json_opt(p)
+
+    model_help = (
+        f"sentence-transformers model name or folder (default: the index's own model, else "
+        f"{DEFAULT_MODEL}, packaged; nothing is downloaded)"
+    )
+    p = add(
+        "build",
+        "Make the index hold exactly these sources; only new or changed text is embedded.",
+        "counsel-search build data/corpus/ --index /tmp/my-index",
+        cmd_build,
+    )
+    source_opts(p)
+    index_opts(p, model_help)
+    json_opt(p)
+
+    p = add(
+        "add",
+        "Add files (or re-read changed ones) to the current index; the rest stays as it is.",
+        "counsel-search add new-articles/ my-notes.md --index /tmp/my-index",
+        cmd_add,
+    )
+    source_opts(p)
+    index_opts(p, model_help)
+    json_opt(p)
+
+    p = add(
+        "remove",
+        "Drop documents (by source path or file name) from the current index.",
+        "counsel-search remove my-notes.md --index /tmp/my-index",
+        cmd_remove,
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="source paths or file names")
+    index_opts(p, model_help)
+    json_opt(p)
+
+    p = add(
+        "search",
+        "Rank passages for a free-text question.",
+        'counsel-search search "can I trust a therapist who acts like he knows everything?" '
+        "-k 5 --topic counseling-fundamentals",
+        cmd_search,
+    )
+    p.add_argument("query", help="the question, in your own words")
+    index_opts(p, "model to search with (default: the one that built the index)")
+    query_opts(p)
+
+    p = add(
+        "related",
+        "Passages nearest to a given passage.",
+        "counsel-search related p1a2b3c4d5e6f7a8 -k 5",
+        cmd_related,
+    )
+    p.add_argument("passage_id", help="a passage id, as printed by search")
+    index_opts(p, "model (default: the one that built the index)")
+    query_opts(p, modes=False)
+
+    p = add(
+        "eval",
+        "Measure ranking quality: build a temporary index of a judged corpus, run its queries, "
+        "print nDCG@10, MRR@10, Recall@10, Recall@100 and query latency p50/p95.",
+        "counsel-search eval --corpus ../shared/bench/cc_title_to_answer/corpus.jsonl "
+        "--queries ../shared/bench/cc_title_to_answer/queries.dev.jsonl --mode all",
+        cmd_eval,
+    )
+    p.add_argument(
+        "--corpus",
+        required=True,
+        metavar="CORPUS.jsonl",
+        help="passages: {id, question, answer, ...} a line; ids are kept",
+    )
+    p.add_argument(
+        "--queries",
+        required=True,
+        metavar="QUERIES.jsonl",
+        help="{qid, query, relevant_ids} a line",
+    )
+    p.add_argument(
+        "--mode",
+        choices=[*MODES, "all"],
+        default=DEFAULT_MODE,
+        help=f"ranking mode to measure, or all (default {DEFAULT_MODE})",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help=f"model to build and search with (default {DEFAULT_MODEL})",
+    )
+    json_opt(p)
+
+    p = add(
+        "info",
+        "Facts about an index: model, counts, build time, topics.",
+        "counsel-search info --index /tmp/my-index",
+        cmd_info,
+    )
+    index_opts(p, "model (default: the one that built the index)")
+    json_opt(p)
+
+    p = add(
+        "app",
+        "Start the search page (Streamlit) on an index.",
+        "counsel-search app --index /tmp/my-index --port 8501",
+        cmd_app,
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+    p.add_argument("--port", type=int, default=8501, help="port (8501)")
+    p.add_argument(
+        "--address", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run, turn library errors into one line on stderr and exit 1."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CounselSearchError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the published index is unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

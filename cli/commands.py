@@ -1,0 +1,266 @@
+"""The CLI commands: each a thin call into index/ or search/, printing the result."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from cli.output import emit_json, filters_of, print_hits, progress_bars
+from index import (
+    add_sources,
+    build_index,
+    default_index_dir,
+    load_embedder,
+    open_index,
+    remove_sources,
+)
+from index.publish import ENV_INDEX
+from index.uploads import MAX_UPLOAD_MB
+from ingest import CounselSearchError, read_sources
+from search import MODES, Searcher
+from search.evaluate import evaluate, load_queries
+
+
+def cmd_passages(args: argparse.Namespace) -> int:
+    result = read_sources(args.sources, question_col=args.question_col, answer_col=args.answer_col)
+    for err in result.errors:
+        print(f"warning: {err.one_line()}", file=sys.stderr)
+    for p in result.passages:
+        if args.json:
+            emit_json(
+                {
+                    "id": p.id,
+                    "doc_id": p.doc_id,
+                    "source": p.source,
+                    "sources": list(p.sources),
+                    "position": p.position,
+                    "question": p.question,
+                    "answer": p.answer,
+                    "metadata": p.metadata,
+                }
+            )
+        else:
+            print(f"{p.id}  {Path(p.source).name}#{p.position}  {p.question or p.answer[:80]}")
+    if not args.json:
+        print(
+            f"{len(result.passages)} passages from {len(result.files)} documents", file=sys.stderr
+        )
+    if not result.errors:
+        return 0
+    return 3 if result.passages else 1
+
+
+def _update(args: argparse.Namespace, action: str) -> int:
+    """build, add and remove: run the update, print what it did."""
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    embedder = load_embedder(args.model or _model_of(index_dir))
+    progress, close = progress_bars(sys.stderr.isatty() and not args.json)
+    try:
+        if action == "remove":
+            report = remove_sources(args.sources, index_dir, embedder, progress=progress)
+        else:
+            update = build_index if action == "build" else add_sources
+            report = update(
+                args.sources,
+                index_dir,
+                embedder,
+                question_col=args.question_col,
+                answer_col=args.answer_col,
+                progress=progress,
+            )
+    finally:
+        close()
+    for err in report.errors:
+        print(f"warning: {err.one_line()}", file=sys.stderr)
+    plan = report.plan
+    changes = {
+        "documents": {
+            "added": len(plan.documents_added),
+            "changed": len(plan.documents_changed),
+            "removed": len(plan.documents_removed),
+            "unchanged": len(plan.documents_unchanged),
+        },
+        "passages": {
+            "added": plan.passages_added,
+            "changed": plan.passages_changed,
+            "removed": plan.passages_removed,
+            "unchanged": plan.passages_unchanged,
+        },
+    }
+    if args.json:
+        emit_json(
+            {
+                "index": str(report.index_dir),
+                "version": report.version,
+                "documents": report.documents,
+                "passages": report.passages,
+                "vectors": report.vectors,
+                "embedded": report.embedded,
+                "seconds": round(report.seconds, 3),
+                **{f"{k}_{kind}": v for k, part in changes.items() for kind, v in part.items()},
+                "errors": [e.one_line() for e in report.errors],
+            }
+        )
+    else:
+        for what, part in changes.items():
+            print(f"{what.capitalize():>10}: " + ", ".join(f"{v} {k}" for k, v in part.items()))
+        print(
+            f"  Embedded: {report.embedded} of {report.vectors} windows (the rest from the cache)"
+        )
+        print(
+            f"Published {report.index_dir} (version {report.version}): {report.documents} "
+            f"documents, {report.passages} passages, in {report.seconds:.1f} s"
+            + (f"; {len(report.errors)} problem(s) reported above" if report.errors else "")
+        )
+    # 3: the index was updated, but some files were skipped (each named in a warning above).
+    return 3 if report.errors else 0
+
+
+def _model_of(index_dir: Path) -> str | None:
+    """The model an existing index was built with, so add/remove/build keep using it."""
+    try:
+        version = open_index(index_dir)
+    except CounselSearchError:
+        return None
+    try:
+        return version.manifest.model_name
+    finally:
+        version.close()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return _update(args, "build")
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    return _update(args, "add")
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    return _update(args, "remove")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        print(
+            'Type a question to search for, e.g. counsel-search search "how do I build trust"',
+            file=sys.stderr,
+        )
+        return 2
+    searcher = Searcher.open(args.index, model=args.model)
+    hits = searcher.search(args.query, k=args.k, filters=filters_of(args), mode=args.mode)
+    print_hits(hits, args.json, args.query)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    queries = load_queries(args.queries)
+    embedder = load_embedder(args.model)
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    with tempfile.TemporaryDirectory(prefix="counsel-eval-") as tmp:
+        progress, close = progress_bars(sys.stderr.isatty() and not args.json)
+        try:
+            report = build_index([args.corpus], Path(tmp), embedder, progress=progress)
+        finally:
+            close()
+        for err in report.errors:
+            print(f"warning: {err.one_line()}", file=sys.stderr)
+        searcher = Searcher(open_index(Path(tmp)), embedder)
+        results = [evaluate(searcher, queries, mode) for mode in modes]
+        searcher.close()
+    if args.json:
+        for r in results:
+            emit_json(
+                {
+                    "corpus": args.corpus,
+                    "queries_file": args.queries,
+                    "model": embedder.name,
+                    "passages": report.passages,
+                    **r.to_dict(),
+                }
+            )
+        return 0
+    print(f"{report.passages} passages, {len(queries)} queries, model {embedder.name}\n")
+    print(
+        f"{'mode':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@10':>7} {'R@100':>7} {'p50 ms':>8} "
+        f"{'p95 ms':>8}"
+    )
+    for r in results:
+        print(
+            f"{r.mode:<8} {r.ndcg_at_10:>8.4f} {r.mrr_at_10:>8.4f} {r.recall_at_10:>7.4f} "
+            f"{r.recall_at_100:>7.4f} {r.latency_p50_ms:>8.1f} {r.latency_p95_ms:>8.1f}"
+        )
+    return 0
+
+
+def cmd_related(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(args.index, model=args.model)
+    print_hits(searcher.related(args.passage_id, k=args.k, filters=filters_of(args)), args.json)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(args.index, model=args.model)
+    info = searcher.info().to_dict()
+    topics = searcher.facet("topic")
+    if args.json:
+        emit_json(
+            {
+                **info,
+                "topics": dict(topics),
+                "sources": [d["source"] for d in searcher.documents()],
+            }
+        )
+        return 0
+    for key, value in info.items():
+        print(f"{key:>14}: {value}")
+    if topics:
+        print(
+            f"{'topics':>14}: "
+            + ", ".join(f"{t} ({n})" for t, n in topics[:12])
+            + (" …" if len(topics) > 12 else "")
+        )
+    documents = searcher.documents()
+    print(
+        f"{'sources':>14}: "
+        + ", ".join(f"{d['source']} ({d['passages']})" for d in documents[:20])
+        + (f" … and {len(documents) - 20} more" if len(documents) > 20 else "")
+    )
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    # Locate the page module without importing it: importing would render the page.
+    spec = importlib.util.find_spec("app")
+    if spec is None or not spec.origin:
+        raise CounselSearchError(
+            "the page module app.py is not installed", "reinstall with: pip install -e ."
+        )
+    env = dict(os.environ)
+    if args.index:
+        env[ENV_INDEX] = str(Path(args.index).resolve())
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        spec.origin,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--server.maxUploadSize",
+        str(MAX_UPLOAD_MB),
+    ]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    os.execvpe(cmd[0], cmd, env)
+    return 0  # not reached

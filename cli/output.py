@@ -1,0 +1,85 @@
+"""Terminal output of the CLI: JSON lines, hits as text, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from search import WEAK_NOTE, Hit
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def progress_bars(
+    enabled: bool,
+) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    """tqdm bars on a terminal; nothing when output is piped or --json is on."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+    # A terminal that reports no size (some ptys, CI consoles) would get zero-width bars, or
+    # none at all: tqdm hides bars below a screen height of 0.
+    size = os.get_terminal_size(sys.stderr.fileno())
+    width, height = min(size.columns or 100, 120), size.lines or 24
+    labels = {"read": ("documents read", " files"), "embed": ("windows embedded", " windows")}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for earlier in bars.values():  # one bar at a time: the previous stage is done
+                earlier.close()
+            desc, unit = labels.get(stage, (stage, ""))
+            bar = bars[stage] = tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=True,
+                ncols=width,
+                nrows=height,
+            )
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return update, close
+
+
+def filters_of(args: argparse.Namespace) -> dict[str, list[str]]:
+    return {"topic": args.topic or [], "source": args.source or []}
+
+
+def print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> None:
+    if as_json:
+        for hit in hits:
+            emit_json(hit.to_dict())
+        return
+    if not hits:
+        print("No results." + (" Try other words or remove a filter." if query else ""))
+    elif query and hits[0].weak:
+        print(WEAK_NOTE + "\n")
+    for hit in hits:
+        p = hit.passage
+        topic = p.metadata.get("topic")
+        print(f"{hit.rank:>2}. [{hit.summary()}] {p.question or '(no question)'}")
+        print(f"    id {p.id} · {Path(p.source).name}" + (f" · {topic}" if topic else ""))
+        if hit.sentences:
+            for sentence in hit.sentences:
+                print(f"    » {' '.join(sentence.text.split())}")
+        else:
+            answer = " ".join(p.answer.split())
+            print(f"    {answer[:300]}{'…' if len(answer) > 300 else ''}")
+        if hit.matched_terms:
+            print(f"    terms: {', '.join(hit.matched_terms)}")
+        print()
