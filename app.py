@@ -111,7 +111,8 @@ def add_documents_panel(searcher: Searcher, index_dir: Path) -> None:
         f"Files ({', '.join(sorted(SUPPORTED_EXTENSIONS))}; up to {MAX_UPLOAD_MB} MB each)",
         type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
         accept_multiple_files=True,
-        key="uploads",
+        # A new key after each add empties the uploader, so the same files are not added twice.
+        key=f"uploads-{st.session_state.get('upload_round', 0)}",
     )
     if not files:
         return
@@ -122,7 +123,8 @@ def add_documents_panel(searcher: Searcher, index_dir: Path) -> None:
     if not good:
         st.warning("None of these files can be added.")
         return
-    if st.button(f"Add {total} passages from {len(good)} file(s)", key="add-docs"):
+    label = f"Add {total} passage{'s' * (total != 1)} from {len(good)} file{'s' * (len(good) != 1)}"
+    if st.button(label, key="add-docs"):
         bar = st.progress(0.0, text="Reading…")
 
         def progress(stage: str, done: int, all_: int) -> None:
@@ -137,6 +139,7 @@ def add_documents_panel(searcher: Searcher, index_dir: Path) -> None:
             st.error(exc.one_line())
             return
         plan = report.plan
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
         st.session_state["added"] = (
             f"Added {len(plan.documents_added)} and updated {len(plan.documents_changed)} "
             f"document(s): {plan.passages_added + plan.passages_changed} passages, "

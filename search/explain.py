@@ -10,8 +10,10 @@ import numpy as np
 
 from index import Embedder
 
-# Sentence ends: . ! ? … (with closing quotes or brackets) followed by space, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
+# Sentence ends: . ! ? … (with closing quotes or brackets) followed by space, or a line break;
+# also a lower-case word's end glued to the next capital ("itself.How"), common in scraped
+# answers whose line breaks were lost.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+|(?<=[a-z][.!?])(?=[A-Z][a-z])")
 MAX_SENTENCES = 40  # per hit: keeps explaining a very long answer cheap
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # FTS5 highlight marks: never in normalized text
 

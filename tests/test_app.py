@@ -117,7 +117,7 @@ NEW_DOC = (
 
 
 def test_add_documents_from_the_page(own_page: AppTest) -> None:
-    own_page.file_uploader(key="uploads").set_value(
+    own_page.file_uploader[0].set_value(
         [
             ("../../subway panic.md", NEW_DOC.encode(), "text/markdown"),
             ("empty.txt", b"   ", "text/plain"),
@@ -130,6 +130,7 @@ def test_add_documents_from_the_page(own_page: AppTest) -> None:
     own_page.button(key="add-docs").click().run()
     assert not own_page.exception
     assert any("Added 1" in s.value for s in own_page.success)
+    assert not own_page.dataframe  # the uploader is emptied after adding
     assert any("passages: **128**" in m.value for m in own_page.markdown)
     own_page.text_input(key="query").input("panic attack on a crowded train").run()
     first = next(m.value for m in own_page.markdown if m.value.startswith("**1. "))
