@@ -59,7 +59,7 @@ def _version_token(index_dir: Path) -> str:
 def get_searcher(index_dir: str, version: str) -> Searcher:
     """One searcher (model + index) per process and index version, not per rerun."""
     del version  # part of the cache key only
-    return Searcher.open(index_dir)
+    return Searcher.open(index_dir).warm()
 
 
 def _show_hit(hit: Hit, key_prefix: str) -> None:

@@ -85,6 +85,12 @@ class Searcher:
         """Release the index files."""
         self.version.close()
 
+    def warm(self) -> Searcher:
+        """Load the model and run one tiny query now, so that the first real query is fast
+        (the page calls this while it shows its loading spinner)."""
+        self.embedder.encode(["warm up"])
+        return self
+
     # -- queries ---------------------------------------------------------------------------
 
     def search(
