@@ -54,13 +54,6 @@ class Passage:
     position: int = 0
     sources: tuple[str, ...] = ()
 
-    @property
-    def text(self) -> str:
-        """The text that represents the passage for embedding: question, then answer."""
-        if self.question and self.answer:
-            return f"{self.question}\n{self.answer}"
-        return self.question or self.answer
-
 
 @dataclass(frozen=True)
 class SourceFile:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from search import explain as ex
 from search import ranking
 from search.hits import Hit, IndexInfo
 from search.lexical import match_expression
-
-log = logging.getLogger(__name__)
 
 Filters = Mapping[str, Sequence[str]]
 # Scores closer than this count as tied and are ordered by passage id, so the same query on the
