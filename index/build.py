@@ -82,7 +82,6 @@ def _embed(
     known = cache.get_many(keys)
     todo = list(dict.fromkeys(k for k in keys if k not in known))
     text_of = dict(zip(keys, texts, strict=True))
-    done = 0
     for start in range(0, len(todo), EMBED_CHUNK):
         part = todo[start : start + EMBED_CHUNK]
 
@@ -93,11 +92,10 @@ def _embed(
         vectors = embedder.encode([text_of[k] for k in part], progress=step)
         cache.put_many(part, vectors)
         known.update(zip(part, vectors, strict=True))
-        done += len(part)
     if progress and not todo:
         progress("embed", 0, 0)
     out = np.vstack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    return out.astype(np.float32), done
+    return out.astype(np.float32), len(todo)
 
 
 def _write_version(

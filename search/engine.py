@@ -131,8 +131,9 @@ class Searcher:
         dense_cands = self._dense_candidates(vectors, n, allowed) if mode != "lexical" else None
         for j, i in enumerate(todo):
             dense = dense_cands[j] if dense_cands is not None else {}
-            hits, rows = self._rank_one(texts[j], vectors[j], mode, k, n, allowed, dense)
-            results[i] = self._explain(texts[j], vectors[j], hits, rows) if explain else hits
+            match = match_expression(texts[j])  # the query's safe FTS5 form, for both steps
+            hits, rows = self._rank_one(match, vectors[j], mode, k, n, allowed, dense)
+            results[i] = self._explain(match, vectors[j], hits, rows) if explain else hits
         return results
 
     def related(self, passage_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
@@ -204,7 +205,7 @@ class Searcher:
 
     def _rank_one(
         self,
-        text: str,
+        match: str | None,
         vector: np.ndarray,
         mode: str,
         k: int,
@@ -213,7 +214,6 @@ class Searcher:
         dense: dict[int, _Dense],
     ) -> tuple[list[Hit], list[int]]:
         store = self.version.passages
-        match = match_expression(text)
         lexical: dict[int, float] = {}
         if mode != "dense" and match:
             rows = allowed.tolist() if allowed is not None else None
@@ -226,7 +226,6 @@ class Searcher:
             scores = dict(list(lexical.items())[:n])
         else:
             # Score every candidate on both sides, answers to the same question included.
-            rows = set(dense) | set(lexical)
             rows = set(dense) | set(list(lexical)[:n])  # bm25() returns best first
             groups = store.siblings(sorted(rows))
             extra = set(groups) - rows
@@ -277,12 +276,11 @@ class Searcher:
         return hits
 
     def _explain(
-        self, text: str, vector: np.ndarray, hits: list[Hit], rows: list[int]
+        self, match: str | None, vector: np.ndarray, hits: list[Hit], rows: list[int]
     ) -> list[Hit]:
         """The hits with their best sentences and the query terms they contain."""
         if not hits:
             return hits
-        match = match_expression(text)
         store = self.version.passages
         marks = store.highlights(match, rows, ex.MARK_OPEN, ex.MARK_CLOSE) if match else {}
         sentences = ex.best_sentences(
