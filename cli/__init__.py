@@ -12,15 +12,18 @@ from cli.commands import (
     cmd_build,
     cmd_eval,
     cmd_info,
+    cmd_map,
     cmd_passages,
     cmd_related,
     cmd_remove,
     cmd_search,
+    cmd_themes,
 )
 from index import DEFAULT_MODEL
 from index.publish import ENV_INDEX
 from ingest import CounselSearchError
 from search import DEFAULT_MODE, MODES
+from search.explore import METHODS
 
 EPILOG_INDEX = (
     f"The index directory defaults to ${ENV_INDEX}, else ~/.local/share/counsel-search/index."
@@ -65,7 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     def json_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print one JSON object a line")
 
-    def query_opts(p: argparse.ArgumentParser, modes: bool = True) -> None:
+    def output_opts(p: argparse.ArgumentParser, rows: str) -> None:
+        # --json prints the command's own objects; --format writes export rows with provenance
+        # (index version, model, query) for a spreadsheet or a later comparison.
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--json", action="store_true", help="print one JSON object a line")
+        group.add_argument(
+            "--format",
+            choices=("csv", "jsonl"),
+            help=f"write {rows} as CSV or JSON lines, each with the index version and model",
+        )
+
+    def query_opts(p: argparse.ArgumentParser, modes: bool = True, rows: str = "") -> None:
         p.add_argument("-k", type=int, default=10, metavar="N", help="number of results (10)")
         if modes:
             p.add_argument(
@@ -82,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
             metavar="S",
             help="only this source file path or name (repeatable)",
         )
-        json_opt(p)
+        output_opts(p, rows)
 
     p = add(
         "passages",
@@ -136,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("query", help="the question, in your own words")
     index_opts(p, "model to search with (default: the one that built the index)")
-    query_opts(p)
+    query_opts(p, rows="the hits")
 
     p = add(
         "related",
@@ -146,7 +160,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("passage_id", help="a passage id, as printed by search")
     index_opts(p, "model (default: the one that built the index)")
-    query_opts(p, modes=False)
+    query_opts(p, modes=False, rows="the related passages")
+
+    p = add(
+        "themes",
+        "Group the whole index into themes (k-means on passage vectors), each named by its most "
+        "distinctive words and its most central question.",
+        "counsel-search themes --k 12 --index /tmp/my-index",
+        cmd_themes,
+    )
+    p.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="number of themes (default: round(sqrt(passages / 2)), 2 to 30)",
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+    output_opts(p, "every passage with its theme")
+
+    p = add(
+        "map",
+        "Write 2-D map coordinates of every passage as CSV (id,x,y,topic,source,question); "
+        "computed once per index version, then read from the index folder.",
+        "counsel-search map --method pca --out map.csv --index /tmp/my-index",
+        cmd_map,
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="auto",
+        help="projection: umap (needs umap-learn, 50+ passages), pca, or auto (umap when it "
+        "can, else pca)",
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+    p.add_argument("--out", metavar="FILE.csv", help="write the CSV here (default: stdout)")
 
     p = add(
         "eval",

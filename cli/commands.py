@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cli.output import emit_json, filters_of, print_hits, progress_bars
+from cli.output import emit_json, filters_of, print_hits, print_themes, progress_bars, write_text
 from index import (
     add_sources,
     build_index,
@@ -23,6 +23,9 @@ from index.uploads import MAX_UPLOAD_MB
 from ingest import CounselSearchError, read_sources
 from search import MODES, Searcher
 from search.evaluate import evaluate, load_queries
+from search.explore import corpus_map, themes, umap_available
+from search.export import MAP_FIELDS, hit_rows, map_rows, theme_rows, to_csv, to_jsonl
+from search.safety import CRISIS_NOTE
 
 
 def cmd_passages(args: argparse.Namespace) -> int:
@@ -152,8 +155,23 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         return 2
     searcher = Searcher.open(args.index, model=args.model)
-    hits = searcher.search(args.query, k=args.k, filters=filters_of(args), mode=args.mode)
+    filters = filters_of(args)
+    if searcher.needs_crisis_notice(args.query):
+        # On stderr, so --json and --format output stay machine-readable; a person sees it first.
+        print(f"notice: {CRISIS_NOTE}", file=sys.stderr)
+    if args.format:
+        # Export rows carry no sentence explanations, so skip computing them.
+        hits = searcher.search(args.query, k=args.k, filters=filters, mode=args.mode, explain=False)
+        rows = hit_rows(hits, searcher=searcher, query=args.query, mode=args.mode)
+        return _export(rows, args.format)
+    hits = searcher.search(args.query, k=args.k, filters=filters, mode=args.mode)
     print_hits(hits, args.json, args.query)
+    return 0
+
+
+def _export(rows: list[dict], fmt: str) -> int:
+    """Write export rows to stdout as CSV or JSON lines."""
+    sys.stdout.write(to_csv(rows) if fmt == "csv" else to_jsonl(rows))
     return 0
 
 
@@ -199,7 +217,50 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_related(args: argparse.Namespace) -> int:
     searcher = Searcher.open(args.index, model=args.model)
-    print_hits(searcher.related(args.passage_id, k=args.k, filters=filters_of(args)), args.json)
+    hits = searcher.related(args.passage_id, k=args.k, filters=filters_of(args))
+    if args.format:
+        # The same rows as step 0 of a related-passage walk (search.export.walk_rows).
+        rows = hit_rows(
+            hits,
+            searcher=searcher,
+            query=f"related:{args.passage_id}",
+            mode="dense",
+            kind="related",
+            step=0,
+            from_id=args.passage_id,
+        )
+        return _export(rows, args.format)
+    print_hits(hits, args.json)
+    return 0
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    if args.k is not None and args.k < 1:
+        raise CounselSearchError(
+            f"--k must be at least 1, not {args.k}", "e.g. counsel-search themes --k 8"
+        )
+    searcher = Searcher.open(args.index)
+    found = themes(searcher, k=args.k)
+    if args.format:
+        return _export(theme_rows(searcher, found), args.format)
+    print_themes(found, args.json, searcher.version.manifest.passages)
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    searcher = Searcher.open(args.index)
+    found = corpus_map(searcher, args.method)
+    text = to_csv(map_rows(searcher, found), MAP_FIELDS)
+    write_text(text, args.out)
+    how = "loaded from the index's cache" if found.from_cache else "computed"
+    note = ""
+    if args.method == "auto" and found.method == "pca" and not umap_available():
+        note = '; for a UMAP map: pip install -e ".[umap]"'
+    print(
+        f"map: {found.method}, {how}, {len(found.ids)} passages of index version "
+        f"{found.version}" + (f", written to {args.out}" if args.out else "") + note,
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from search import WEAK_NOTE, Hit
+from ingest import CounselSearchError
+from search import WEAK_NOTE, Hit, Themes
 
 
 def emit_json(obj: dict[str, Any]) -> None:
@@ -83,3 +84,48 @@ def print_hits(hits: list[Hit], as_json: bool, query: str | None = None) -> None
         if hit.matched_terms:
             print(f"    terms: {', '.join(hit.matched_terms)}")
         print()
+
+
+def print_themes(themes: Themes, as_json: bool, passages: int) -> None:
+    """Each theme: number, size, label terms, central question, top topics (or one JSON a line)."""
+    if as_json:
+        for t in themes.themes:
+            emit_json(
+                {
+                    "cluster": t.cluster,
+                    "size": t.size,
+                    "label": t.label,
+                    "terms": list(t.terms),
+                    "central_id": t.central_id,
+                    "central_question": t.central_question,
+                    "by_topic": dict(t.by_topic),
+                    "by_source": dict(t.by_source),
+                    "k": themes.k,
+                    "rule": themes.rule,
+                    "index_version": themes.version,
+                }
+            )
+        return
+    print(f"{themes.k} themes of {passages} passages ({themes.rule})\n")
+    for t in themes.themes:
+        print(f"{t.cluster:>2}. {t.label or '(no distinctive words)'}  [{t.size} passages]")
+        if len(t.terms) > 3:
+            print(f"    also: {', '.join(t.terms[3:])}")
+        central = " ".join((t.central_question or t.central_answer[:120]).split())
+        print(f"    central: {central}  (id {t.central_id})")
+        topics = ", ".join(f"{name} ({n})" for name, n in t.by_topic[:5])
+        print(f"    topics: {topics}" + (" …" if len(t.by_topic) > 5 else ""))
+        print()
+
+
+def write_text(text: str, out: str | None) -> None:
+    """Write to a file, or to stdout when no file is given."""
+    if not out:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CounselSearchError(
+            f"cannot write {out}: {exc.strerror or exc}", "choose another --out path"
+        ) from exc

@@ -194,6 +194,29 @@ class PassageStore:
         found = self.conn.execute("SELECT row FROM passages WHERE id = ?", (passage_id,)).fetchone()
         return None if found is None else int(found[0])
 
+    def all_passages(self) -> list[tuple[int, Passage]]:
+        """Every passage with its row id, in row order (what corpus-wide views walk)."""
+        sources: dict[int, list[str]] = {}
+        for r in self.conn.execute("SELECT row, source FROM passage_sources ORDER BY rowid"):
+            sources.setdefault(r["row"], []).append(r["source"])
+        return [
+            (int(r["row"]), _row_to_passage(r, sources.get(r["row"], [])))
+            for r in self.conn.execute("SELECT * FROM passages ORDER BY row")
+        ]
+
+    def all_chunks(self) -> list[tuple[int, int]]:
+        """(chunk, row) of every window of every passage, in chunk order."""
+        sql = "SELECT chunk, row FROM chunks ORDER BY chunk"
+        return [(int(c), int(r)) for c, r in self.conn.execute(sql)]
+
+    def rows_of_ids(self, passage_ids: Sequence[str]) -> dict[str, int]:
+        """Row id of each of these passage ids that is in the store."""
+        if not len(passage_ids):
+            return {}
+        marks = ",".join("?" * len(passage_ids))
+        sql = f"SELECT id, row FROM passages WHERE id IN ({marks})"
+        return {i: int(r) for i, r in self.conn.execute(sql, list(passage_ids))}
+
     def first_chunks(self) -> np.ndarray:
         """The first chunk id of every passage, in row order."""
         sql = "SELECT min(chunk) FROM chunks GROUP BY row ORDER BY row"

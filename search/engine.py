@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -9,16 +11,20 @@ import numpy as np
 
 from index import Embedder, IndexVersion, default_index_dir, load_embedder, open_index
 from index.errors import ModelMismatch
-from ingest import CounselSearchError
+from ingest import CounselSearchError, Passage
 from search import explain as ex
 from search import ranking
 from search.hits import Hit, IndexInfo
 from search.lexical import match_expression
+from search.safety import CrisisCheck
 
 Filters = Mapping[str, Sequence[str]]
 # Scores closer than this count as tied and are ordered by passage id, so the same query on the
 # same index always gives the same order (float noise would otherwise decide).
 _TIE_DECIMALS = 6
+# Query embeddings kept in memory (per searcher, least recently used dropped first): the same
+# question asked again, or with a filter changed, skips the model. 1,024 vectors are 1.5 MB.
+QUERY_CACHE_SIZE = 1024
 
 
 class PassageNotFound(CounselSearchError):
@@ -46,6 +52,9 @@ class Searcher:
             version.check_embedder(embedder)
         self.version = version
         self._embedder = embedder
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._crisis: CrisisCheck | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -126,7 +135,7 @@ class Searcher:
         if allowed is not None and allowed.size == 0:
             return results
         texts = [queries[i].strip() for i in todo]
-        vectors = self.embedder.encode(texts)
+        vectors = self.encode_queries(texts)
         n = max(ranking.CANDIDATES, k)
         dense_cands = self._dense_candidates(vectors, n, allowed) if mode != "lexical" else None
         for j, i in enumerate(todo):
@@ -136,15 +145,24 @@ class Searcher:
             results[i] = self._explain(match, vectors[j], hits, rows) if explain else hits
         return results
 
-    def related(self, passage_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Passages nearest to a given passage (itself excluded), by dense similarity."""
-        store = self.version.passages
-        row = store.row_of(passage_id)
+    def passage(self, passage_id: str) -> Passage:
+        """One passage by id; PassageNotFound (with a hint) when the index has no such id."""
+        row = self._row(passage_id)
+        return self.version.passages.by_rows([row])[row]
+
+    def _row(self, passage_id: str) -> int:
+        row = self.version.passages.row_of(passage_id)
         if row is None:
             raise PassageNotFound(
                 f"no passage with id {passage_id!r} in {self.version.index_dir}",
                 "take an id from the output of: counsel-search search QUERY --json",
             )
+        return row
+
+    def related(self, passage_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Passages nearest to a given passage (itself excluded), by dense similarity."""
+        store = self.version.passages
+        row = self._row(passage_id)
         first_chunk = store.chunks_of([row])[0][0]
         vector = self.version.vectors.get(np.array([first_chunk]))
         allowed = self._allowed(filters)
@@ -153,6 +171,37 @@ class Searcher:
         cands.pop(row, None)
         scores = {r: d.score for r, d in cands.items()}
         return self._hits(self._order(scores)[:k], scores, "dense", cands, {})
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query embeddings, from the bounded in-memory cache where the same text was seen."""
+        with self._lock:
+            cached = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in cached:
+                self._vectors.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in cached))
+        if missing:
+            fresh = self.embedder.encode(missing)
+            with self._lock:
+                for t, v in zip(missing, fresh, strict=True):
+                    cached[t] = self._vectors[t] = v
+                while len(self._vectors) > QUERY_CACHE_SIZE:
+                    self._vectors.popitem(last=False)
+        return np.stack([cached[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+
+    def clear_query_cache(self) -> None:
+        """Forget the cached query embeddings (benchmarks measure the model's share too)."""
+        with self._lock:
+            self._vectors.clear()
+
+    def needs_crisis_notice(self, query: str) -> bool:
+        """Does the query suggest suicide, self-harm or immediate danger? The faces then show
+        the crisis notice (search.safety.CRISIS_NOTE) above the results."""
+        if self._crisis is None:
+            self._crisis = CrisisCheck(self.embedder)
+        text = query.strip()
+        if not text:
+            return False
+        return self._crisis(text, lambda: self.encode_queries([text])[0])
 
     # -- ranking ---------------------------------------------------------------------------
 

@@ -56,3 +56,15 @@ def real_index(tmp_path_factory: pytest.TempPathFactory, sample_corpus: Path) ->
     index_dir = tmp_path_factory.mktemp("real") / "index"
     build_index([sample_corpus], index_dir, load_embedder())
     return index_dir
+
+
+@pytest.fixture()
+def page(real_index: Path, monkeypatch: pytest.MonkeyPatch):
+    """The page (Streamlit AppTest) on the real-model sample index, loaded once."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("COUNSEL_SEARCH_INDEX", str(real_index))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at

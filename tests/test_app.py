@@ -16,15 +16,6 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
-def page(real_index: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("COUNSEL_SEARCH_INDEX", str(real_index))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def _texts(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown]
 
@@ -41,8 +32,7 @@ def test_question_gives_ranked_results(page: AppTest) -> None:
     texts = _texts(page)
     first = next(t for t in texts if t.startswith("**1. "))
     assert "psychotherapy resistance" in first
-    assert any(t.startswith("**10. ") for t in texts)  # default 10 results
-    assert any(t.startswith("cosine 0\\.") for t in texts)
+    assert len([t for t in texts if t.startswith("cosine 0\\.")]) == 10  # default 10 results
 
 
 def test_filter_and_number_of_results(page: AppTest) -> None:
@@ -50,15 +40,14 @@ def test_filter_and_number_of_results(page: AppTest) -> None:
     page.multiselect(key="topics").select("depression")
     page.text_input(key="query").input("I feel sad all the time").run()
     assert not page.exception
-    headings = [t for t in _texts(page) if t.startswith("**") and ". " in t[:6]]
-    assert len(headings) == 3
+    assert len([t for t in _texts(page) if t.startswith("cosine ")]) == 3
     captions = [c.value for c in page.caption if "topic" in c.value]
     assert len(captions) == 3 and all("topic\\: depression" in c for c in captions)
 
 
 def test_related_passages(page: AppTest) -> None:
     page.text_input(key="query").input("can I trust my therapist").run()
-    page.button(key=next(b.key for b in page.button if b.key.startswith("hit-"))).click().run()
+    page.button(key=next(b.key for b in page.button if "-rel-" in (b.key or ""))).click().run()
     assert not page.exception
     assert any(s.value == "Related passages" for s in page.subheader)
     page.button(key="back").click().run()
@@ -70,7 +59,8 @@ def test_passage_text_is_not_interpreted() -> None:
     escaped = escape_md(raw)
     for token in ("<script>", "**bold**", "[link](", ":red[", "$x$"):
         assert token not in escaped
-    assert escaped.replace("\\", "") == raw
+    # Only backslashes and invisible word joiners (which stop URL autolinking) are added.
+    assert escaped.replace("\\", "").replace("\u2060", "") == raw
 
 
 def test_best_sentences_are_highlighted(page: AppTest) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import pty
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from cli import main
+from search.explore import default_k, umap_available
+from search.export import FIELDS
 from tests.conftest import SEED
 
 BIN = Path(sys.executable).with_name("counsel-search")
@@ -191,3 +195,104 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path, sample_corpus: Path) -
         check=True,
     )
     assert quiet.stderr == "" and json.loads(quiet.stdout)["passages"] == 127
+
+
+def test_themes_command(hash_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ix = str(hash_index)
+    code, out, _ = run(capsys, "themes", "--k", "4", "--index", ix, "--json")
+    themes = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [t["cluster"] for t in themes] == [0, 1, 2, 3]
+    assert sum(t["size"] for t in themes) == 127 and all(t["terms"] for t in themes)
+    assert all(t["label"] == " · ".join(t["terms"][:3]) for t in themes)
+    code, text, _ = run(capsys, "themes", "--k", "4", "--index", ix)
+    assert code == 0 and text.startswith("4 themes of 127 passages")
+    for t in themes:  # number, label, size and central question of each theme
+        assert f"{t['cluster']:>2}. {t['label']}  [{t['size']} passages]" in text
+        assert t["central_question"] in text
+    code, out, _ = run(capsys, "themes", "--index", ix, "--format", "csv")
+    reader = csv.DictReader(io.StringIO(out, newline=""))
+    rows = list(reader)
+    assert code == 0 and tuple(reader.fieldnames or ()) == FIELDS and len(rows) == 127
+    assert {r["kind"] for r in rows} == {"theme"} and {r["model"] for r in rows} == {"hash-test"}
+    assert len({r["cluster"] for r in rows}) == default_k(127)
+    code, _, err = run(capsys, "themes", "--k", "0", "--index", ix)
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: --k")
+
+
+def test_search_and_related_export_formats(
+    hash_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ix = str(hash_index)
+    code, out, _ = run(capsys, "info", "--index", ix, "--json")
+    version = json.loads(out)["version"]
+    code, out, _ = run(
+        capsys, "search", "trust, and safety", "--index", ix, "-k", "3", "--format", "csv"
+    )
+    reader = csv.DictReader(io.StringIO(out, newline=""))
+    rows = list(reader)
+    assert code == 0 and tuple(reader.fieldnames or ()) == FIELDS
+    assert [r["rank"] for r in rows] == ["1", "2", "3"]
+    assert {(r["kind"], r["query"], r["mode"]) for r in rows} == {
+        ("search", "trust, and safety", "hybrid")
+    }
+    assert {r["index_version"] for r in rows} == {version}
+    code, out, _ = run(
+        capsys, "related", rows[0]["passage_id"], "--index", ix, "-k", "2", "--format", "jsonl"
+    )
+    related = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(related) == 2 and list(related[0]) == list(FIELDS)
+    assert {(r["kind"], r["from_id"], r["step"]) for r in related} == {
+        ("related", rows[0]["passage_id"], 0)
+    }
+    assert rows[0]["passage_id"] not in {r["passage_id"] for r in related}
+    with pytest.raises(SystemExit) as exit_info:  # one output form at a time
+        main(["search", "trust", "--index", ix, "--json", "--format", "csv"])
+    assert exit_info.value.code == 2
+    capsys.readouterr()
+
+
+def test_map_command_caches_per_version(
+    hash_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ix = str(hash_index)
+    code, first, err = run(capsys, "map", "--method", "pca", "--index", ix)
+    rows = list(csv.DictReader(io.StringIO(first, newline="")))
+    assert code == 0 and first.startswith("id,x,y,topic,source,question\n") and len(rows) == 127
+    assert err.count("\n") == 1 and "pca" in err and "computed" in err
+    out_file = tmp_path / "map.csv"
+    code, out, err = run(capsys, "map", "--method", "pca", "--index", ix, "--out", str(out_file))
+    assert code == 0 and out == "" and "cache" in err and str(out_file) in err
+    assert out_file.read_text(encoding="utf-8") == first
+    code, out, err = run(capsys, "map", "--index", ix, "--out", str(tmp_path / "no" / "x.csv"))
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: cannot write")
+
+
+def test_map_umap_without_umap_learn_is_one_line(
+    hash_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if umap_available():
+        pytest.skip("umap-learn is installed")
+    code, out, err = run(capsys, "map", "--method", "umap", "--index", str(hash_index))
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: ") and "umap" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("cmd", ["themes", "map"])
+def test_new_commands_have_help_with_an_example(
+    cmd: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([cmd, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "Example:" in out and f"counsel-search {cmd}" in out
+
+
+def test_search_shows_the_crisis_notice_on_stderr(
+    hash_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "search", "I want to kill myself", "--index", str(hash_index))
+    assert code == 0 and "988" in err and "988" not in out
+    assert out.strip()  # the results still follow
+    code, out, err = run(capsys, "search", "trust my therapist", "--index", str(hash_index))
+    assert code == 0 and "988" not in err
