@@ -43,7 +43,8 @@ def _version_token(index_dir: Path) -> str:
 def get_searcher(index_dir: str, version: str) -> Searcher:
     """One searcher (model + index) per process and index version, not per rerun."""
     del version  # part of the cache key only
-    return Searcher.open(index_dir).warm()
+    # A damaged current version must not take the page down while an older one is intact.
+    return Searcher.open(index_dir, fallback=True).warm()
 
 
 def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, list[str]]]:
@@ -93,6 +94,12 @@ def main() -> None:
         st.error(exc.one_line())
         st.stop()
         return
+    if searcher.version.damaged:
+        st.warning(
+            f"Serving the previous index version {searcher.version.version}: the current one "
+            f"is damaged ({searcher.version.damaged})",
+            icon="⚠️",
+        )
     if "added" in st.session_state:
         st.success(st.session_state.pop("added"))
     k, mode, filters = sidebar(searcher, index_dir)

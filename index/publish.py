@@ -103,6 +103,15 @@ def publish(index_dir: Path, partial: Path) -> Path:
     return final
 
 
+def complete_versions(index_dir: Path) -> list[Path]:
+    """Folders of every fully written version (published now or before), newest first."""
+    versions_dir = index_dir / VERSIONS
+    if not versions_dir.is_dir():
+        return []
+    done = [p for p in versions_dir.iterdir() if p.is_dir() and not p.name.endswith(PARTIAL)]
+    return sorted(done, key=lambda p: p.name, reverse=True)
+
+
 def cleanup(index_dir: Path, keep: int = 2) -> list[str]:
     """Remove old versions and leftovers of interrupted builds, keeping the current version and
     the `keep - 1` newest before it (so a reader that opened the previous one can finish)."""
@@ -110,10 +119,7 @@ def cleanup(index_dir: Path, keep: int = 2) -> list[str]:
     if not versions_dir.is_dir():
         return []
     current = (index_dir / POINTER).read_text(encoding="utf-8").strip()
-    done = sorted(
-        (p for p in versions_dir.iterdir() if p.is_dir() and not p.name.endswith(PARTIAL)),
-        key=lambda p: p.name,
-    )
+    done = complete_versions(index_dir)[::-1]
     keep_names = {current, *[p.name for p in done if p.name <= current][-keep:]}
     removed = []
     for item in versions_dir.iterdir():

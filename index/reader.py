@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ class IndexVersion:
     manifest: Manifest
     passages: PassageStore
     vectors: FaissStore
+    # Set when this is an older version opened because the current one is damaged: why.
+    damaged: str = ""
 
     @property
     def version(self) -> str:
@@ -51,10 +54,39 @@ class IndexVersion:
         self.passages.close()
 
 
-def open_index(index_dir: Path) -> IndexVersion:
-    """Open the current version; raises IndexNotFound, IndexCorrupt with a fix in the hint."""
+def open_index(index_dir: Path, fallback: bool = False) -> IndexVersion:
+    """Open the current version; raises IndexNotFound, IndexCorrupt with a fix in the hint.
+
+    With `fallback`, a damaged current version gives way to the newest older version that opens
+    cleanly, with `damaged` saying what is wrong (the page keeps serving and says so); the
+    error is raised only when no version opens.
+    """
     index_dir = Path(index_dir)
-    folder = pub.current_version(index_dir)
+    try:
+        return _open_folder(index_dir, pub.current_version(index_dir))
+    except IndexCorrupt as exc:
+        if not fallback:
+            raise
+        for folder in pub.complete_versions(index_dir):
+            try:
+                version = _open_folder(index_dir, folder)
+            except IndexCorrupt:
+                continue
+            if version.folder.name != _pointed(index_dir):
+                return dataclasses.replace(version, damaged=exc.one_line())
+            version.close()
+        raise
+
+
+def _pointed(index_dir: Path) -> str:
+    try:
+        return (index_dir / pub.POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _open_folder(index_dir: Path, folder: Path) -> IndexVersion:
+    """Open one version folder, checking that its files agree with its manifest."""
     manifest = Manifest.read(folder / pub.MANIFEST)
     passages = PassageStore.open(folder / pub.PASSAGES)
     vec_path = folder / pub.VECTORS

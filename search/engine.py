@@ -67,13 +67,16 @@ class Searcher:
         return self._embedder
 
     @classmethod
-    def open(cls, index_dir: Path | str | None = None, model: str | None = None) -> Searcher:
+    def open(
+        cls, index_dir: Path | str | None = None, model: str | None = None, fallback: bool = False
+    ) -> Searcher:
         """Open the current version of an index; queries use the model recorded in its manifest.
 
         Naming another model raises ModelMismatch with the fix, rather than silently
-        comparing vectors from two different embedding spaces.
+        comparing vectors from two different embedding spaces. With `fallback`, a damaged
+        current version gives way to an older good one (`version.damaged` says why).
         """
-        version = open_index(Path(index_dir) if index_dir else default_index_dir())
+        version = open_index(Path(index_dir) if index_dir else default_index_dir(), fallback)
         built_with = version.manifest.model_name
         if not model or model == built_with:
             return cls(version)

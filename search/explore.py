@@ -151,8 +151,14 @@ def _project_umap(x: np.ndarray) -> np.ndarray:
     """UMAP on cosine distance; a fixed random_state makes it deterministic (single-threaded)."""
     import umap
 
+    # A fixed seed makes the map reproducible; it also means one thread (said explicitly, so
+    # umap-learn does not warn about overriding n_jobs).
     reducer = umap.UMAP(
-        n_components=2, n_neighbors=min(15, len(x) - 1), metric="cosine", random_state=_SEED
+        n_components=2,
+        n_neighbors=min(15, len(x) - 1),
+        metric="cosine",
+        random_state=_SEED,
+        n_jobs=1,
     )
     return np.asarray(reducer.fit_transform(x), dtype=np.float32)
 

@@ -140,3 +140,23 @@ def test_page_picks_up_a_new_index_version(own_page: AppTest) -> None:
     own_page.run()  # the next query or rerun of the open page
     assert any("crowded train" in m.value for m in own_page.markdown)
     assert any("passages: **128**" in m.value for m in own_page.markdown)
+
+
+def test_page_serves_the_previous_version_when_the_current_is_damaged(
+    real_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(real_index, index_dir)
+    doc = tmp_path / "subway.md"
+    doc.write_text(NEW_DOC)
+    add_sources([doc], index_dir, load_embedder())  # a second version, then damage it
+    current = index_dir / "versions" / (index_dir / "CURRENT").read_text().strip()
+    (current / "vectors.faiss").write_bytes(b"truncated")
+    monkeypatch.setenv("COUNSEL_SEARCH_INDEX", str(index_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Serving the previous index version" in w.value for w in at.warning)
+    assert any("passages: **127**" in m.value for m in at.markdown)  # the version before
+    at.text_input(key="query").input("how do I build trust with my therapist").run()
+    assert len([m for m in at.markdown if m.value.startswith("cosine ")]) == 10

@@ -166,3 +166,45 @@ def test_no_pickle_in_index(hash_index: Path) -> None:
     with sqlite3.connect(folder / pub.PASSAGES) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"passages", "passage_sources", "documents"} <= tables
+
+
+def _damage(index_dir: Path, how: str) -> None:
+    folder = index_dir / pub.VERSIONS / (index_dir / pub.POINTER).read_text().strip()
+    if how == "pointer":
+        (index_dir / pub.POINTER).write_text("v-missing\n")
+    elif how == "truncate":
+        data = (folder / pub.VECTORS).read_bytes()
+        (folder / pub.VECTORS).write_bytes(data[: len(data) // 2])
+    elif how == "passages":
+        (folder / pub.PASSAGES).unlink()
+    else:  # a manifest written for another model (768 dimensions, not this index's)
+        manifest = json.loads((folder / pub.MANIFEST).read_text())
+        manifest.update(model_name="all-mpnet-base-v2", dim=768, model_fingerprint="other")
+        (folder / pub.MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("how", ["pointer", "truncate", "passages", "model"])
+def test_damaged_current_version_falls_back_to_the_previous(
+    hash_index: Path, sample_corpus: Path, tmp_path: Path, how: str
+) -> None:
+    previous = (hash_index / pub.POINTER).read_text().strip()
+    extra = tmp_path / "extra.md"
+    extra.write_text("## Is this a second version?\n\nYes, with one more passage.\n")
+    build_index([sample_corpus, extra], hash_index, HashEmbedder())
+    newest = (hash_index / pub.POINTER).read_text().strip()
+    _damage(hash_index, how)
+    with pytest.raises(IndexCorrupt) as strict:
+        open_index(hash_index)  # the CLI's way: say what is wrong and how to fix it
+    assert "\n" not in strict.value.one_line() and "build" in strict.value.one_line()
+    version = open_index(hash_index, fallback=True)  # the page's way: keep serving
+    # A lost pointer leaves the newest version intact: that one serves; else the one before.
+    assert version.version == (newest if how == "pointer" else previous)
+    assert version.damaged == strict.value.one_line()
+    searcher = Searcher(version, HashEmbedder())
+    assert len(searcher.search("trust my therapist", k=3)) == 3
+
+
+def test_no_fallback_without_a_good_older_version(hash_index: Path) -> None:
+    _damage(hash_index, "truncate")
+    with pytest.raises(IndexCorrupt):
+        open_index(hash_index, fallback=True)

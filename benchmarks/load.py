@@ -1,0 +1,197 @@
+"""Searching under load while the index changes: 8 concurrent searchers, incremental builds
+publishing new versions meanwhile. Checks that no search fails, that every answer comes from one
+complete version, and reports throughput and latency.
+
+    .venv/bin/python benchmarks/load.py                  # writes docs/load.md
+
+Searchers are threads sharing one searcher per index version, the way the page serves its users
+(one process, a searcher cached per published version, reopened when CURRENT changes). Each
+answer is checked: every hit's passage exists in the version that answered, and the same query on
+the same version always gives the same ranked ids (a mixed or half-written index would break
+either). The corpus is the seed plus the first --rows CounselChat answers (real model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from incremental import new_document  # noqa: E402
+
+from index import (  # noqa: E402
+    Embedder,
+    add_sources,
+    build_index,
+    load_embedder,
+    open_index,
+    remove_sources,
+)
+from index.publish import POINTER  # noqa: E402
+from search import Searcher  # noqa: E402
+
+QUERIES = [
+    "can I trust a therapist who acts like he knows everything?",
+    "how do I stop feeling anxious all the time",
+    "my parents fight every night and I can't sleep",
+    "how do I cope with racing thoughts at night",
+    "is it normal to feel numb after a breakup",
+    "how can I help my teenager who won't talk to me",
+    "what does resistance mean in therapy",
+    "how do I cope with grief when I keep missing my father",
+]
+
+
+class Pool:
+    """One searcher per published version, opened on first use (like the page's cache)."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+        self.index_dir, self.embedder = index_dir, embedder
+        self.searchers: dict[str, Searcher] = {}
+        self.lock = threading.Lock()
+
+    def current(self) -> Searcher:
+        token = (self.index_dir / POINTER).read_text(encoding="utf-8").strip()
+        with self.lock:
+            if token not in self.searchers:
+                self.searchers[token] = Searcher(open_index(self.index_dir), self.embedder)
+            return self.searchers[token]
+
+
+def sample_corpus(folder: Path, rows: int) -> Path:
+    """The seed article and the first `rows` CounselChat answers."""
+    data = ROOT / "data" / "corpus"
+    folder.mkdir(parents=True)
+    shutil.copy(data / "000_6fe00c9fba106d10.txt", folder)
+    with (data / "counselchat_answers.csv").open(encoding="utf-8", newline="") as src:
+        reader = csv.DictReader(src)
+        with (folder / "sample.csv").open("w", encoding="utf-8", newline="") as dst:
+            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
+            writer.writeheader()
+            for i, row in enumerate(reader):
+                if i >= rows:
+                    break
+                writer.writerow(row)
+    return folder
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    embedder = load_embedder()
+    embedder.encode(["warm up"])
+    tmp = Path(tempfile.mkdtemp(prefix="counsel-load-"))
+    try:
+        index_dir = tmp / "index"
+        build_index([sample_corpus(tmp / "corpus", args.rows)], index_dir, embedder)
+        pool = Pool(index_dir, embedder)
+        stop = threading.Event()
+        latencies: list[float] = []
+        errors: list[str] = []
+        inconsistent: list[str] = []
+        answers: dict[tuple[str, str], list[str]] = {}
+        record = threading.Lock()
+
+        def searcher_loop(worker: int) -> None:
+            i = worker
+            while not stop.is_set():
+                query = QUERIES[i % len(QUERIES)]
+                i += 1
+                try:
+                    t0 = time.perf_counter()
+                    s = pool.current()
+                    hits = s.search(query, k=10)
+                    ms = (time.perf_counter() - t0) * 1000
+                    ids = [h.passage.id for h in hits]
+                    store = s.version.passages
+                    missing = [x for x in ids if store.row_of(x) is None]
+                except Exception as exc:  # the benchmark counts every failure, whatever it is
+                    with record:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                key = (s.version.version, query)
+                with record:
+                    latencies.append(ms)
+                    first = answers.setdefault(key, ids)
+                    if missing or first != ids or len(ids) != 10:
+                        inconsistent.append(f"{key}: {ids} vs {first}, missing {missing}")
+
+        threads = [threading.Thread(target=searcher_loop, args=(w,)) for w in range(args.workers)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        builds: list[float] = []
+        docs = tmp / "docs"
+        docs.mkdir()
+        n = 0
+        while time.perf_counter() - start < args.seconds:
+            time.sleep(args.seconds / (2 * args.builds + 1))
+            n += 1
+            t0 = time.perf_counter()
+            if n % 2:
+                add_sources([new_document(docs, n)], index_dir, embedder)
+            else:
+                remove_sources([docs / f"new-{n - 1}.txt"], index_dir, embedder)
+            builds.append(time.perf_counter() - t0)
+        stop.set()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        lat = sorted(latencies)
+        return {
+            "workers": args.workers,
+            "seconds": round(wall, 1),
+            "passages": args.rows + 7,
+            "queries": len(lat),
+            "qps": round(len(lat) / wall, 1),
+            "p50_ms": round(statistics.median(lat), 1) if lat else None,
+            "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None,
+            "errors": len(errors),
+            "inconsistent": len(inconsistent),
+            "versions_served": len({k[0] for k in answers}),
+            "publishes": len(builds),
+            "build_median_s": round(statistics.median(builds), 2) if builds else None,
+            "examples": (errors + inconsistent)[:5],
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--builds", type=int, default=4, help="publishes during the run")
+    parser.add_argument("--rows", type=int, default=400, help="CounselChat answers indexed")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "load.md")
+    args = parser.parse_args()
+    r = run(args)
+    for key, value in r.items():
+        print(f"{key:>16}: {value}")
+    args.out.write_text(
+        "# Searching under load while the index changes\n\n"
+        "Produced by `.venv/bin/python benchmarks/load.py` (2-core machine, real model; "
+        f"{r['passages']} passages). {r['workers']} searcher threads share one searcher per "
+        f"published version, as the page's users do, while {r['publishes']} incremental builds "
+        "publish new versions (add a 20-passage document, remove it, ...).\n\n"
+        "| measure | value |\n|---|---|\n"
+        + "".join(f"| {k} | {v} |\n" for k, v in r.items() if k != "examples")
+        + "\nAn answer counts as inconsistent if a hit's passage is missing from the version "
+        "that answered, if it has fewer than 10 hits, or if the same query on the same version "
+        "ranks differently from its first answer. Latency is per query, end to end (version "
+        "check, embedding, hybrid ranking, explanations).\n",
+        encoding="utf-8",
+    )
+    return 1 if r["errors"] or r["inconsistent"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
