@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import shutil
 import statistics
 import sys
@@ -40,16 +41,20 @@ from index import (  # noqa: E402
 from index.publish import POINTER  # noqa: E402
 from search import Searcher  # noqa: E402
 
-QUERIES = [
-    "can I trust a therapist who acts like he knows everything?",
-    "how do I stop feeling anxious all the time",
-    "my parents fight every night and I can't sleep",
-    "how do I cope with racing thoughts at night",
-    "is it normal to feel numb after a breakup",
-    "how can I help my teenager who won't talk to me",
-    "what does resistance mean in therapy",
-    "how do I cope with grief when I keep missing my father",
-]
+QUESTIONS = 200  # distinct queries, cycled: repeats let a version's answers be compared
+
+
+def queries_from_corpus(skip: int, n: int = QUESTIONS) -> list[str]:
+    """Question titles of CounselChat answers not in the indexed sample: real user wording."""
+    out: list[str] = []
+    with (ROOT / "data" / "corpus" / "counselchat_answers.csv").open(encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            title = row.get("questionTitle", "").strip()
+            if i >= skip and title and title not in out:
+                out.append(title)
+            if len(out) >= n:
+                break
+    return out
 
 
 class Pool:
@@ -85,6 +90,10 @@ def sample_corpus(folder: Path, rows: int) -> Path:
     return folder
 
 
+def _rss_mb() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 // 2**20
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     embedder = load_embedder()
     embedder.encode(["warm up"])
@@ -92,6 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     try:
         index_dir = tmp / "index"
         build_index([sample_corpus(tmp / "corpus", args.rows)], index_dir, embedder)
+        print(f"built; RSS {_rss_mb()} MB", file=sys.stderr)
         pool = Pool(index_dir, embedder)
         stop = threading.Event()
         latencies: list[float] = []
@@ -100,10 +110,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         answers: dict[tuple[str, str], list[str]] = {}
         record = threading.Lock()
 
+        queries = queries_from_corpus(args.rows)
+
         def searcher_loop(worker: int) -> None:
-            i = worker
+            i = worker * len(queries) // args.workers
             while not stop.is_set():
-                query = QUERIES[i % len(QUERIES)]
+                query = queries[i % len(queries)]
                 i += 1
                 try:
                     t0 = time.perf_counter()
@@ -124,7 +136,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     if missing or first != ids or len(ids) != 10:
                         inconsistent.append(f"{key}: {ids} vs {first}, missing {missing}")
 
-        threads = [threading.Thread(target=searcher_loop, args=(w,)) for w in range(args.workers)]
+        threads = [
+            threading.Thread(target=searcher_loop, args=(w,), daemon=True)
+            for w in range(args.workers)
+        ]
         start = time.perf_counter()
         for t in threads:
             t.start()
@@ -132,18 +147,21 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         docs = tmp / "docs"
         docs.mkdir()
         n = 0
-        while time.perf_counter() - start < args.seconds:
-            time.sleep(args.seconds / (2 * args.builds + 1))
-            n += 1
-            t0 = time.perf_counter()
-            if n % 2:
-                add_sources([new_document(docs, n)], index_dir, embedder)
-            else:
-                remove_sources([docs / f"new-{n - 1}.txt"], index_dir, embedder)
-            builds.append(time.perf_counter() - t0)
-        stop.set()
-        for t in threads:
-            t.join()
+        try:
+            while time.perf_counter() - start < args.seconds:
+                time.sleep(args.seconds / (args.builds + 1))
+                n += 1
+                t0 = time.perf_counter()
+                if n % 2:
+                    add_sources([new_document(docs, n)], index_dir, embedder)
+                else:
+                    remove_sources([str(docs / f"new-{n - 1}.txt")], index_dir, embedder)
+                builds.append(time.perf_counter() - t0)
+                print(f"published {n}; RSS {_rss_mb()} MB", file=sys.stderr)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
         wall = time.perf_counter() - start
         lat = sorted(latencies)
         return {
@@ -159,6 +177,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "versions_served": len({k[0] for k in answers}),
             "publishes": len(builds),
             "build_median_s": round(statistics.median(builds), 2) if builds else None,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
             "examples": (errors + inconsistent)[:5],
         }
     finally:

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -96,14 +97,20 @@ class SentenceTransformerEmbedder:
         # [CLS] and [SEP] take two of the model's positions.
         self.max_tokens = int(self.model.max_seq_length or 256) - 2
         self.tokenizer = self.model.tokenizer
+        # Hugging Face fast tokenizers are not safe to share between threads (one call's
+        # truncation and padding settings leak into another's: "Unable to create tensor"), and
+        # the page's users share one model. Calls take turns, one batch at a time, so a query
+        # waits for at most one batch of a build running in the same process.
+        self._lock = threading.Lock()
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character offsets of the word pieces of `text` (fast tokenizer offsets)."""
         if not text:
             return []
-        enc = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
+        with self._lock:
+            enc = self.tokenizer(
+                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+            )
         return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
     def encode(
@@ -115,18 +122,18 @@ class SentenceTransformerEmbedder:
         # Longest first, across the whole input: batches of similar length waste little work on
         # padding, and chunking (for progress) must not undo sentence-transformers' own sorting.
         order = sorted(range(total), key=lambda i: -len(texts[i]))
-        step = batch_size * 4
-        for start in range(0, total, step):
-            idx = order[start : start + step]
-            vecs = self.model.encode(
-                [texts[i] for i in idx],
-                batch_size=batch_size,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        for start in range(0, total, batch_size):
+            idx = order[start : start + batch_size]
+            with self._lock:
+                vecs = self.model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=batch_size,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             out[idx] = _normalize_rows(vecs)
             if progress:
-                progress(min(start + step, total), total)
+                progress(min(start + batch_size, total), total)
         return out
 
 

@@ -14,6 +14,10 @@ from ingest.markup import atx_heading, clean_inline
 
 MAX_QUESTION_CHARS = 250
 MAX_QUESTION_WORDS = 40
+# A line longer than this is not a question, a title or a contents line even once its markup
+# (a long link target) is removed: it is not parsed for markup at all, which keeps a
+# several-megabyte line cheap.
+MAX_MARKUP_LINE_CHARS = 2000
 
 BLANK, HEADING, QUESTION, TEXT = "blank", "heading", "question", "text"
 
@@ -26,8 +30,6 @@ _LINE_MARKER = re.compile(
     re.IGNORECASE,
 )
 _ANSWER_MARKER = re.compile(r"^(?:a|answer)\s*:\s*", re.IGNORECASE)
-# Table-of-contents lines often end with dot leaders and a page number: "Anxiety ...... 12".
-_DOT_LEADER = re.compile(r"\s*\.{2,}\s*\d{0,4}$")
 # A sentence boundary inside a line: end punctuation, optional closing quotes, a space, more text.
 _INNER_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*\s+\S")
 _TOC_HEADER = re.compile(
@@ -39,6 +41,24 @@ _SETEXT_UNDERLINE = re.compile(r"^(?:=+|-+)$")
 _RULE = re.compile(r"^(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
 _FENCE = re.compile(r"^(?:```|~~~)")
 _NON_WORD = re.compile(r"[\W_]+")
+
+
+def strip_dot_leader(text: str) -> str:
+    """Drop the dot leader and page number ending a contents line: "Anxiety ...... 12".
+
+    Done from the end by hand: the regular expression for it (`\\s*\\.{2,}\\s*\\d{0,4}$`) retries
+    every dot of a long run of dots, which takes quadratic time on a long line.
+    """
+    end = len(text)
+    while end > 0 and text[end - 1].isdecimal():
+        end -= 1
+    if len(text) - end > 4:
+        return text  # a long number is not a page number
+    body = text[:end].rstrip()
+    words = body.rstrip(".")
+    if len(body) - len(words) < 2:
+        return text
+    return words.rstrip()
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,8 @@ def question_text(line: str) -> str | None:
     A question line ends with "?" and is short (a long line ending in "?" is a paragraph that
     happens to end with a question); a lone "Why?" is dialogue, not a question heading.
     """
+    if len(line) > MAX_MARKUP_LINE_CHARS:
+        return None
     text = strip_markers(line)
     if not _ENDS_WITH_QUESTION.search(text) or len(text) > MAX_QUESTION_CHARS:
         return None
@@ -79,17 +101,19 @@ def question_text(line: str) -> str | None:
 
 def key(text: str) -> str:
     """A comparison key: case, markers, punctuation and page numbers do not matter."""
-    words = _DOT_LEADER.sub("", strip_markers(text))
+    words = strip_dot_leader(strip_markers(text))
     return " ".join(_NON_WORD.sub(" ", words.casefold()).split())
 
 
 def is_toc_header(text: str) -> bool:
     """True for a line that announces a table of contents ("Table of Contents", "Contents:")."""
-    return bool(_TOC_HEADER.match(strip_markers(text)))
+    return len(text) <= MAX_MARKUP_LINE_CHARS and bool(_TOC_HEADER.match(strip_markers(text)))
 
 
 def is_short_title(text: str) -> bool:
     """True for a line short enough to be a title or a contents entry, and not a sentence."""
+    if len(text) > MAX_MARKUP_LINE_CHARS:
+        return False
     words = strip_markers(text)
     return (
         0 < len(words) <= 200
@@ -104,7 +128,7 @@ def is_toc_entry(line: Line) -> bool:
         return True
     if line.kind != TEXT:
         return False
-    words = _DOT_LEADER.sub("", strip_markers(line.text))
+    words = strip_dot_leader(strip_markers(line.text))
     return len(words) <= 150 and len(words.split()) <= 25 and is_short_title(words)
 
 

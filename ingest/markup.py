@@ -207,9 +207,30 @@ class _TextExtractor(HTMLParser):
             self.parts.append(f"{_HEADING_MARK}{'#' * level} {text}")
             self._break(2)
 
+    def close(self) -> None:
+        """Finish the page, dropping an unclosed comment, CDATA section or declaration.
+
+        HTMLParser hands such a construct to handle_data at the end, up to its first ">", and
+        goes on from there: a stray "<!--" before a <script> would show the script as text.
+        Browsers end an unclosed comment at the end of the page and the others at their ">".
+        """
+        while self.rawdata.startswith(("<!", "<?")):
+            rest, self.rawdata = self.rawdata, ""
+            end = rest.find(">")
+            if rest.startswith("<!--") or end < 0:
+                break
+            self.feed(rest[end + 1 :])
+        super().close()
+
     def text(self) -> str:
         self._end_heading()
         return "".join(self.parts)
+
+
+# Comments browsers close at once ("<!-->", "<!--->") or end with "--!>"; HTMLParser would read
+# on to the next "-->", or to the end of the page, and drop the text in between.
+_ABRUPT_COMMENT = re.compile(r"<!---?>")
+_BANG_COMMENT_END = re.compile(r"--!>")
 
 
 _LITERAL_HASH = re.compile(r"^([ \t]*)#")
@@ -223,7 +244,7 @@ def html_to_text(html: str) -> tuple[str, str]:
     Broken markup is tolerated: unclosed elements end with their parent.
     """
     parser = _TextExtractor()
-    parser.feed(html)
+    parser.feed(_BANG_COMMENT_END.sub("-->", _ABRUPT_COMMENT.sub("", html)))
     parser.close()
     lines = []
     for line in parser.text().split("\n"):
@@ -239,8 +260,13 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 _ATX_HEADING = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FRONT_MATTER_TITLE = re.compile(r"""^title\s*:\s*["']?(.*?)["']?\s*$""", re.IGNORECASE)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS_EDGES = re.compile(r"^(?:\*\*|__|\*|_|`)+|(?:\*\*|__|\*|_|`)+$")
+# The link text may not hold "[" and the target may not hold "(" or ")" except one nested pair
+# ("Foo_(bar)"): a scan that starts at one "[" then stops at the next, so a long line of
+# brackets costs linear time, not quadratic.
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+# The lookbehind starts a trailing run only at its first character: without it, every position
+# of a long run of "*" or "_" mid-line would be retried to the end of the run.
+_EMPHASIS_EDGES = re.compile(r"^[*_`]+|(?<![*_`])[*_`]+$")
 
 
 def atx_heading(line: str) -> tuple[int, str] | None:

@@ -37,8 +37,9 @@ MAX_PARAGRAPH_CHARS = 1500
 _KIND_BY_SUFFIX = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 _BLANK_RUN = re.compile(r"\n{3,}")
 # Where a long paragraph may be cut: after a sentence (end punctuation, closing quotes, space)
-# or at a line break.
-_CUT = re.compile(r"[.!?…]+[\"'”’»)\]]*[ \t]+|\n")
+# or at a line break. The lookbehind starts a match only at the first mark of a run, so a long
+# run of dots with no space after it is scanned once, not once per dot.
+_CUT = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’»)\]]*[ \t]+|\n")
 _SETEXT_H1 = re.compile(r"^=+$")
 
 
@@ -119,7 +120,8 @@ def _drop_title(lines: list[Line], title: str) -> list[Line]:
     """Remove the first line when it is the title, unless the title is also the first question.
 
     A title that is a question and is directly followed by answer text (as when an article is
-    named after its first question) stays in the body: it is that answer's question.
+    named after its first question) stays in the body: it is that answer's question. So does
+    one in a document with no answer text at all (a list of questions): each is a passage.
     """
     first = next((i for i, line in enumerate(lines) if line.kind != BLANK), None)
     if first is None or not title:
@@ -127,15 +129,12 @@ def _drop_title(lines: list[Line], title: str) -> list[Line]:
     line = lines[first]
     if key(line.question or line.text) != key(title):
         return lines
-    following = _next_content(lines, first + 1)
-    if (
-        line.starts_passage
-        and question_text(line.question)
-        and following is not None
-        and following.kind == TEXT
-        and not is_toc_header(following.text)
-    ):
-        return lines
+    if line.starts_passage and question_text(line.question):
+        following = _next_content(lines, first + 1)
+        if following is not None and following.kind == TEXT and not is_toc_header(following.text):
+            return lines
+        if not any(other.kind == TEXT for other in lines[first + 1 :]):
+            return lines
     return lines[:first] + lines[first + 1 :]
 
 
@@ -258,13 +257,17 @@ def bound_paragraph(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
 
 def _cut_at_spaces(text: str, limit: int) -> list[str]:
     """Split text into runs of at most `limit` characters, each ending after a space."""
-    if len(text.rstrip()) <= limit:
+    end = len(text.rstrip())
+    if end <= limit:
         return [text]
     pieces = []
-    while len(text.rstrip()) > limit:
-        cut = text.rfind(" ", 0, limit + 1)
-        cut = cut + 1 if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:]
-    pieces.append(text)
+    start = 0
+    # Offsets into the text, not repeated slicing of the rest: a several-megabyte line with no
+    # sentence end would otherwise be copied once per piece (quadratic time).
+    while end - start > limit:
+        cut = text.rfind(" ", start, start + limit + 1)
+        cut = cut + 1 if cut > start else start + limit
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
     return pieces

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ ANSWER_COLUMNS = ("answer", "answers", "answerText", "text", "body")
 ID_COLUMN = "id"
 _DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
+# Line ends in CSV and JSONL files: Windows, Unix and old Mac (lone CR). Not U+2028 and its
+# kind, which JSON allows inside strings and which a CSV cell may hold.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ def _find(columns: Sequence[str], wanted: str) -> str | None:
     return next((c for c in columns if c.casefold() == wanted.casefold()), None)
 
 
+def _listing(columns: Sequence[str], most: int = 12) -> str:
+    """The column names for an error message: a few, so that the message stays one line."""
+    names = ", ".join(repr(c[:40]) for c in columns[:most]) or "none"
+    return names + (f" and {len(columns) - most} more" if len(columns) > most else "")
+
+
 def pick_columns(
     columns: Sequence[str],
     source: str,
@@ -56,7 +66,7 @@ def pick_columns(
     answer_col: str | None = None,
 ) -> Columns:
     """Choose the question, answer and id columns, by the names given or the usual names."""
-    found = ", ".join(repr(c) for c in columns) or "none"
+    found = _listing(columns)
     question = answer = None
     for role, wanted in (("question", question_col), ("answer", answer_col)):
         if wanted is None:
@@ -186,7 +196,7 @@ def _sniff_delimiter(text: str) -> str:
         delimiter = ""
     # The sniffer can be fooled by punctuation in long text cells: trust it only when the
     # delimiter splits the header line; else take the candidate the header uses most.
-    first_line = sample.split("\n", 1)[0]
+    first_line = _LINE_BREAK.split(sample, maxsplit=1)[0]
     if delimiter and delimiter in first_line:
         return delimiter
     counts = {d: first_line.count(d) for d in _DELIMITERS}
@@ -194,53 +204,110 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(text: str, source: str) -> tuple[list[str], list[Row]]:
+def read_csv(text: str, source: str) -> tuple[list[str], list[Row], list[IngestError]]:
     """Parse CSV text (any of the usual delimiters, quoted newlines) into a header and rows.
 
-    Short rows get "" for their missing cells; cells beyond the header are ignored.
+    Short rows get "" for their missing cells; cells beyond the header are ignored (and logged).
+    A quote never closed would swallow the rest of the file into one cell: that last row is
+    skipped and reported, with the line where the quote opens.
     """
     # Answers can be long: the default 128 KiB field limit would reject a long answer, and no
     # field can be longer than the text itself.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    records = _records(reader, source)
+    errors: list[IngestError] = []
+    records = _records(text, _sniff_delimiter(text), source, errors)
     # The header is the first record with a name in it (blank lines may come before it).
     header_line, header = next(((n, r) for n, r in records if any(c.strip() for c in r)), (0, []))
     header = [name.strip() for name in header]
     rows: list[Row] = []
-    ragged = 0
+    ragged: list[int] = []
     for line, record in records:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(header):
-            ragged += 1
+            ragged.append(line)
         values = {name: record[i] if i < len(record) else "" for i, name in enumerate(header)}
         rows.append(Row(line, values))
     if ragged:
         logger.warning(
-            "%s: %d rows have more cells than the header's %d columns; extra cells ignored",
+            "%s: %d rows (the first on line %d) have more cells than the header's %d columns;"
+            " extra cells ignored",
             source,
-            ragged,
+            len(ragged),
+            ragged[0],
             len(header),
         )
     logger.debug("%s: header on line %d, %d rows", source, header_line, len(rows))
-    return header, rows
+    return header, rows, errors
 
 
-def _records(reader: Any, source: str) -> Iterator[tuple[int, list[str]]]:
-    """Records with the line each starts on; a CSV syntax error names its line."""
+class _Lines:
+    """The lines of a text for csv.reader, counting the characters handed out so far."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.offset = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.offset += len(line)
+        return line
+
+
+def _records(
+    text: str, delimiter: str, source: str, errors: list[IngestError]
+) -> Iterator[tuple[int, list[str]]]:
+    """Records with the line each starts on; a CSV syntax error names its line.
+
+    The last record is held back until the end: if it holds a quote that is never closed, it
+    is the rest of the file read as one cell, and is reported instead of yielded.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
     line = 1
+    last: tuple[int, list[str], int] | None = None  # (line, record, offset where it starts)
     while True:
+        start = lines.offset
         try:
             record = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:
             raise IngestError(
                 source, f"is not valid CSV: {exc}", hint="fix the quoting", line=reader.line_num
             ) from exc
-        yield line, record
+        if last is not None:
+            yield last[0], last[1]
+        last = (line, record, start)
         line = reader.line_num + 1
+    if last is None:
+        return
+    first, record, start = last
+    if reader.line_num > first and _ends_in_open_quote(text[start:], delimiter):
+        errors.append(
+            IngestError(
+                source,
+                f"a quote opened on this line is never closed, so lines {first}-"
+                f"{reader.line_num} were read as one cell; row skipped",
+                hint='close the quote; write "" for a quote inside a quoted cell',
+                line=first,
+            )
+        )
+    else:
+        yield first, record
+
+
+def _ends_in_open_quote(tail: str, delimiter: str) -> bool:
+    """Whether the CSV text ends inside a quoted cell (the tolerant reader accepts that)."""
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 # -- JSONL ----------------------------------------------------------------------------------
@@ -255,18 +322,27 @@ def read_jsonl(text: str, source: str) -> tuple[list[str], list[Row], list[Inges
     columns: dict[str, None] = {}
     rows: list[Row] = []
     errors: list[IngestError] = []
-    # Split on "\n" only: str.splitlines would also split at U+2028, which JSON allows in text.
-    for number, line in enumerate(text.split("\n"), start=1):
+    # Not str.splitlines: it would also split at U+2028, which JSON allows in text.
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         line = line.strip()
         if not line:
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
+            problem = f"is not valid JSON ({exc.msg}, column {exc.colno})"
+        except RecursionError:
+            # Valid JSON that Python will not load must not stop the file either.
+            problem = "nests arrays or objects too deeply to load"
+        except ValueError as exc:  # an integer of thousands of digits
+            problem = f"cannot be loaded ({str(exc).split(':')[0][:80]})"
+        else:
+            problem = ""
+        if problem:
             errors.append(
                 IngestError(
                     source,
-                    f"is not valid JSON ({exc.msg}, column {exc.colno}); line skipped",
+                    f"{problem}; line skipped",
                     hint="fix or remove that line; the other lines were read",
                     line=number,
                 )

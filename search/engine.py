@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,21 @@ _TIE_DECIMALS = 6
 # Query embeddings kept in memory (per searcher, least recently used dropped first): the same
 # question asked again, or with a filter changed, skips the model. 1,024 vectors are 1.5 MB.
 QUERY_CACHE_SIZE = 1024
+
+
+def clean_query(text: str | None) -> str:
+    """The query with control characters as spaces and invisible format characters (zero-width
+    space, bidi overrides) dropped, trimmed: a query of nothing else is blank, not a search."""
+    if not text:
+        return ""
+    return "".join(_visible(c) for c in text).strip()
+
+
+def _visible(char: str) -> str:
+    # Control characters (newline and tab included) separate words; format characters are
+    # invisible and dropped.
+    category = unicodedata.category(char)
+    return " " if category == "Cc" else "" if category == "Cf" else char
 
 
 class PassageNotFound(CounselSearchError):
@@ -131,13 +147,14 @@ class Searcher:
                 f"unknown search mode {mode!r}", f"use one of {', '.join(ranking.MODES)}"
             )
         results: list[list[Hit]] = [[] for _ in queries]
-        todo = [i for i, q in enumerate(queries) if q and q.strip()]
+        cleaned = [clean_query(q) for q in queries]
+        todo = [i for i, q in enumerate(cleaned) if q]
         if not todo or k <= 0:
             return results
         allowed = self._allowed(filters)
         if allowed is not None and allowed.size == 0:
             return results
-        texts = [queries[i].strip() for i in todo]
+        texts = [cleaned[i] for i in todo]
         vectors = self.encode_queries(texts)
         n = max(ranking.CANDIDATES, k)
         dense_cands = self._dense_candidates(vectors, n, allowed) if mode != "lexical" else None
@@ -201,7 +218,7 @@ class Searcher:
         the crisis notice (search.safety.CRISIS_NOTE) above the results."""
         if self._crisis is None:
             self._crisis = CrisisCheck(self.embedder)
-        text = query.strip()
+        text = clean_query(query)
         if not text:
             return False
         return self._crisis(text, lambda: self.encode_queries([text])[0])

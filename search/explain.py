@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -78,6 +79,7 @@ def best_sentences(
 
 
 _CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_LOCK = threading.Lock()
 _CACHE_SIZE = 20_000  # sentence vectors: ~30 MB at 384 floats; popular passages recur often
 _SENTENCE_CHARS = 300  # enough to judge a sentence; bounds the cost of a run-on one
 
@@ -89,17 +91,19 @@ def _sentence_vectors(embedder: Embedder, texts: list[str]) -> np.ndarray:
     word pieces a second on two cores); small batches waste less on padding.
     """
     keys = [(embedder.fingerprint, t[:_SENTENCE_CHARS]) for t in texts]
-    missing = list(dict.fromkeys(k for k in keys if k not in _CACHE))
+    with _LOCK:  # the page's users share this cache from several threads
+        found = {k: _CACHE[k] for k in keys if k in _CACHE}
+    missing = list(dict.fromkeys(k for k in keys if k not in found))
     if missing:
         vectors = embedder.encode([k[1] for k in missing], batch_size=16)
-        for key, vector in zip(missing, vectors, strict=True):
-            _CACHE[key] = vector
-    out = np.vstack([_CACHE[k] for k in keys])
-    for key in keys:
-        _CACHE.move_to_end(key)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return out
+        found.update(zip(missing, vectors, strict=True))
+    with _LOCK:
+        for key in keys:
+            _CACHE[key] = found[key]
+            _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return np.vstack([found[k] for k in keys])
 
 
 def matched_terms(highlighted: tuple[str, str]) -> list[str]:

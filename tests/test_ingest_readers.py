@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -276,3 +278,93 @@ def test_seed_copied_into_a_folder_with_the_csv(tmp_path: Path) -> None:
     result = read_sources([tmp_path])
     assert len(result.passages) == 8
     assert result.errors == ()
+
+
+# -- more bad documents -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        QA.encode("utf-16-le"),  # no byte-order mark
+        QA.encode("utf-16-be"),
+        codecs.BOM_UTF16_LE + QA.encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + QA.encode("utf-16-be"),
+        codecs.BOM_UTF8 + QA.encode(),
+        QA.replace("Pressure", "Pression très forte").encode("latin-1"),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-16-le-bom", "utf-16-be-bom", "utf-8-bom", "latin-1"],
+)
+def test_every_detectable_encoding_reads_the_same_passages(tmp_path: Path, encoded: bytes) -> None:
+    file, passages = read_file(write(tmp_path / "qa.txt", encoded))
+    assert file.title == "Stress Notes"
+    assert [p.question for p in passages] == ["What is stress?", "How do I cope?"]
+    assert passages[0].answer in ("Pressure on the mind.", "Pression très forte on the mind.")
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r", "\u2028"], ids=["LF", "CRLF", "CR", "LS"])
+def test_line_ends_split_lines_alike(tmp_path: Path, end: str) -> None:
+    _, passages = read_file(write(tmp_path / "qa.txt", QA.replace("\n", end)))
+    assert [(p.question, p.answer) for p in passages] == [
+        ("What is stress?", "Pressure on the mind."),
+        ("How do I cope?", "Rest and talk."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("q.txt", "What is stress?\nWhat is burnout?\nWhat is grief?\n"),
+        ("q.md", "# What is stress?\n\n## What is burnout?\n\n## What is grief?\n"),
+    ],
+)
+def test_a_document_of_questions_only_keeps_every_question(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    _, passages = read_file(write(tmp_path / name, text))
+    assert [(p.question, p.answer) for p in passages] == [
+        ("What is stress?", ""),
+        ("What is burnout?", ""),
+        ("What is grief?", ""),
+    ]
+
+
+def test_a_document_of_answers_only_is_paragraphs(tmp_path: Path) -> None:
+    _, passages = read_file(write(tmp_path / "a.txt", "Rest helps.\nSo do walks.\n\nTalk too.\n"))
+    assert [(p.question, p.answer) for p in passages] == [
+        ("", "Rest helps.\nSo do walks."),
+        ("", "Talk too."),
+    ]
+
+
+def test_a_pipe_with_a_text_name_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it for reading would wait for a writer forever
+    result = read_sources([tmp_path / "pipe.txt", write(tmp_path / "qa.txt", QA)])
+    assert len(result.passages) == 2
+    [error] = result.errors
+    assert "pipe.txt: is not a regular file" in error.one_line()
+
+
+def test_a_file_that_grew_past_the_limit_after_it_was_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "growing.txt", QA)
+    monkeypatch.setattr(ingest.readers, "MAX_FILE_BYTES", 20)
+    real_stat = os.stat
+
+    def measured_small(target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        info = real_stat(target, *args, **kwargs)
+        if Path(target) != path:
+            return info
+        return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))  # measured: 10 bytes
+
+    monkeypatch.setattr(ingest.readers.os, "stat", measured_small)
+    with pytest.raises(IngestError, match=r"growing\.txt: is 21 bytes, over the 20 bytes limit"):
+        read_file(path)
+
+
+def test_a_dangling_link_is_named_as_one(tmp_path: Path) -> None:
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")
+    with pytest.raises(SourceNotFound, match=r"gone\.txt: is a link to a file that does not exist"):
+        read_file(link)

@@ -200,3 +200,85 @@ def test_jsonl_without_answer_field(tmp_path: Path) -> None:
     path = write(tmp_path / "qa.jsonl", '{"prompt": "Q?", "reply": "A"}\n')
     with pytest.raises(IngestError, match=r"qa\.jsonl: has no answer column.*'prompt', 'reply'"):
         read_file(path)
+
+
+# -- broken tables --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_jsonl_and_csv_with_windows_or_old_mac_line_ends(tmp_path: Path, end: str) -> None:
+    rows = ['{"question": "Q1?", "answer": "A1"}', '{"question": "Q2?", "answer": "A2"}']
+    assert pairs(write(tmp_path / "qa.jsonl", end.join(rows) + end)) == [
+        ("Q1?", "A1"),
+        ("Q2?", "A2"),
+    ]
+    # The header line ends at a lone CR too, so the delimiter is read from the header alone.
+    csv_text = end.join(["question;answer", "Q1?;A1, yes", "Q2?;A2"]) + end
+    assert pairs(write(tmp_path / "qa.csv", csv_text)) == [("Q1?", "A1, yes"), ("Q2?", "A2")]
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests arrays or objects too deeply"),
+        ('{"question": "Q?", "answer": "A", "n": 1' + "0" * 5000 + "}", "cannot be loaded"),
+    ],
+    ids=["deep nesting", "huge integer"],
+)
+def test_jsonl_line_python_cannot_load_is_reported_and_skipped(
+    tmp_path: Path, bad_line: str, message: str
+) -> None:
+    lines = ['{"question": "Q1?", "answer": "A1"}', bad_line, '{"question": "Q3?", "answer": "A3"}']
+    path = write(tmp_path / "qa.jsonl", "\n".join(lines))
+    result = read_sources([path])
+    assert [p.question for p in result.passages] == ["Q1?", "Q3?"]
+    [error] = result.errors
+    assert error.line == 2
+    assert f"{path}:2: {message}" in error.one_line() and len(error.one_line()) < 300
+
+
+def test_csv_quote_never_closed_is_reported_and_earlier_rows_kept(tmp_path: Path) -> None:
+    text = 'question,answer\nQ1?,A1\n"Q2?,A2\nQ3?,A3\nQ4?,A4\n'
+    path = write(tmp_path / "qa.csv", text)
+    result = read_sources([path])
+    assert [(p.question, p.answer) for p in result.passages] == [("Q1?", "A1")]
+    [error] = result.errors
+    assert error.line == 3
+    assert f"{path}:3: a quote opened on this line is never closed, so lines 3-5" in (
+        error.one_line()
+    )
+
+
+def test_csv_stray_quotes_inside_a_cell_are_tolerated(tmp_path: Path) -> None:
+    path = write(tmp_path / "qa.csv", 'question,answer\nQ1?,"A1 "quoted" x"\nQ2?,5" tall\n')
+    result = read_sources([path])
+    assert [(p.question, p.answer) for p in result.passages] == [
+        ("Q1?", 'A1 quoted" x"'),
+        ("Q2?", '5" tall'),
+    ]
+    assert result.errors == ()
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_quoted_newlines_with_other_delimiters(tmp_path: Path, delimiter: str) -> None:
+    text = f'question{delimiter}answer\n"Two\nlines?"{delimiter}"One{delimiter}two\n\nthree."\n'
+    cell = f"One{delimiter}two\n\nthree.".replace("\t", " ")  # a tab in text is a space
+    assert pairs(write(tmp_path / "qa.csv", text)) == [("Two\nlines?", cell)]
+
+
+def test_csv_ragged_rows_are_logged_with_the_first_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path / "qa.csv", "question,answer\nQ1?,A1\nQ2?,A2,extra\nQ3?,A3,x,y\n")
+    assert len(pairs(path)) == 3
+    assert f"{path}: 2 rows (the first on line 3) have more cells than the header's 2" in (
+        caplog.text
+    )
+
+
+def test_csv_error_lists_a_few_of_many_columns(tmp_path: Path) -> None:
+    header = ",".join(f"column{i}" for i in range(5000))
+    with pytest.raises(IngestError) as info:
+        read_file(write(tmp_path / "wide.csv", header + "\n" + "x," * 4999 + "x\n"))
+    line = info.value.one_line()
+    assert "'column0', 'column1'" in line and "and 4988 more" in line and len(line) < 800

@@ -140,3 +140,17 @@ def test_cli_search_with_real_model(real_index: Path) -> None:
     hits = [json.loads(line) for line in proc.stdout.splitlines()]
     assert hits[0]["question"] == "What is psychotherapy resistance?"
     assert proc.stderr == "" or "Traceback" not in proc.stderr
+
+
+def test_one_searcher_serves_many_threads(real_index: Path) -> None:
+    # The page's users share one searcher and one model. Hugging Face tokenizers fail when
+    # shared by threads unguarded ("Unable to create tensor"); answers must match sequential ones.
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [f"{q} {i}" for i in range(4) for q in ("trust my therapist", "feeling sad", "anger")]
+    alone = Searcher.open(real_index)
+    expected = {q: [h.passage.id for h in alone.search(q, k=5)] for q in queries}
+    shared = Searcher.open(real_index)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = dict(zip(queries, pool.map(lambda q: shared.search(q, k=5), queries), strict=True))
+    assert {q: [h.passage.id for h in hits] for q, hits in got.items()} == expected

@@ -87,3 +87,22 @@ def test_evaluation_does_not_reuse_query_vectors_across_modes(hash_index: Path) 
     # The first warm-up encodes; then every measured query encodes again in both modes (the
     # second warm-up may reuse the vector: it is not measured).
     assert embedder.texts.count("trust my therapist") == 3
+
+
+def test_query_text_is_never_logged_or_written(
+    hash_index: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from cli import main
+
+    secret = "zqxjk my private worry about my marriage"
+    with caplog.at_level(logging.DEBUG):  # even at the most verbose level
+        searcher = Searcher(Searcher.open(hash_index).version, HashEmbedder())
+        searcher.search(secret, k=3)
+        searcher.needs_crisis_notice(secret)
+        main(["search", secret, "--index", str(hash_index), "--json"])
+    assert "zqxjk" not in caplog.text
+    assert "zqxjk" not in capsys.readouterr().err
+    for path in hash_index.rglob("*"):  # nothing on disk: no query log, no query cache
+        assert not path.is_file() or b"zqxjk" not in path.read_bytes(), path
