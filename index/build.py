@@ -127,9 +127,10 @@ def _write_version(
         store.write_chunks(chunks)
         store.close()
         vectors, embedded = _embed(texts, embedder, cache, progress)
-        vstore = FaissStore.create(embedder.dim)
-        # Vectors are keyed by chunk id; the chunks table maps each to its passage row.
-        vstore.add(np.arange(len(chunks), dtype=np.int64), vectors)
+        # Vectors are keyed by chunk id; the chunks table maps each to its passage row. The
+        # index type (exact or IVF) follows the final count, so an update crossing the
+        # threshold switches type.
+        vstore = FaissStore.build(np.arange(len(chunks), dtype=np.int64), vectors)
         vstore.save(partial / pub.VECTORS)
         manifest = Manifest(
             version=name,
@@ -146,6 +147,9 @@ def _write_version(
                 for f in plan.files
             ),
             packages=package_versions(),
+            index_type=vstore.index_type,
+            nlist=vstore.nlist,
+            nprobe=vstore.nprobe,
         )
         # The manifest is written last: a version folder with a manifest is complete.
         (partial / pub.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")

@@ -44,6 +44,11 @@ class Manifest:
     similarity: str = SIMILARITY
     format_version: int = FORMAT_VERSION
     packages: dict[str, str] = field(default_factory=dict, hash=False)
+    # The vector index FAISS holds (index.vectors): "flat" (exact) or "ivf" (approximate), with
+    # its lists and the lists scanned per query. Manifests written before IVF read as flat.
+    index_type: str = "flat"
+    nlist: int = 0
+    nprobe: int = 0
 
     def to_json(self) -> str:
         """Pretty JSON, stable key order."""

@@ -92,10 +92,18 @@ def _open_folder(index_dir: Path, folder: Path) -> IndexVersion:
     vec_path = folder / pub.VECTORS
     fix = "rebuild the index with: counsel-search build SOURCE..."
     try:
-        vectors = FaissStore.open(vec_path)
+        # The manifest's nprobe is the one calibrated at build time.
+        vectors = FaissStore.open(vec_path, nprobe=manifest.nprobe or None)
     except RuntimeError as exc:  # FAISS raises RuntimeError on missing or truncated files
         passages.close()
         raise IndexCorrupt(f"{vec_path} is missing or damaged", fix) from exc
+    if vectors.index_type != manifest.index_type:
+        passages.close()
+        raise IndexCorrupt(
+            f"{vec_path} holds a {vectors.index_type} index, the manifest says "
+            f"{manifest.index_type}",
+            fix,
+        )
     n = passages.count()
     if vectors.count() != manifest.vectors or vectors.dim != manifest.dim or n != manifest.passages:
         passages.close()

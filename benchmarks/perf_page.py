@@ -1,0 +1,244 @@
+"""Cold starts for benchmarks/perf.py: a fresh CLI process, and the page in headless Chromium.
+
+Each timing is wall time from launching the process to the first answer: for the CLI, until the
+process exits after printing its hits; for the page, until Chromium shows the results caption
+("best-matching sentences highlighted") after a question was typed and Enter pressed. The page's
+peak RSS (VmHWM of the Streamlit process) is read after the first answer and after the map view.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The what-if: Streamlit watches the folder of app.py recursively (to rerun on save); with
+# .venv inside the repository that is thousands of directories.
+WATCHER_OFF = ["--server.fileWatcherType", "none"]
+# Run in a fresh interpreter: the CLI's path to its first answer, one phase at a time. Each
+# line printed is (phase, wall clock at its end), so interpreter start-up counts too.
+PHASES = """
+import json, sys, time
+stamps = []
+def mark(name): stamps.append((name, time.time()))
+mark("interpreter started")
+import cli.commands
+from search import Searcher
+mark("imports (cli, index, search; no torch yet)")
+s = Searcher.open(sys.argv[1])
+mark("Searcher.open (manifest, SQLite, FAISS file)")
+s.embedder
+mark("load the model (torch, sentence-transformers, weights sha256)")
+s.needs_crisis_notice(sys.argv[2])
+mark("crisis check (embeds its exemplars and the query)")
+s.search(sys.argv[2])
+mark("first search with explanations")
+print(json.dumps(stamps))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def vm_hwm(pid: int) -> int:
+    """Peak resident set size of a process, in bytes (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def cli_cold_start(index_dir: Path, question: str, runs: int) -> dict:
+    """Wall time of `counsel-search search QUESTION --index DIR` in a fresh process."""
+    exe = Path(sys.executable).parent / "counsel-search"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(exe), "search", question, "--index", str(index_dir)],
+            capture_output=True,
+            text=True,
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise RuntimeError(f"counsel-search search failed: {done.stderr[-500:]}")
+    print(f"cli cold start: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
+    return {"median_s": statistics.median(times), "runs": times}
+
+
+def cli_breakdown(index_dir: Path, question: str) -> list[dict]:
+    """Seconds spent in each phase of a fresh process's way to its first answer."""
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", PHASES, str(index_dir), question],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    stamps = json.loads(done.stdout.strip().splitlines()[-1])
+    out, before = [], started
+    for name, at in stamps:
+        out.append({"phase": name, "seconds": at - before})
+        before = at
+    return out
+
+
+def _settled(pg) -> None:
+    """Wait until Streamlit's script run has finished (no running widget, nothing stale)."""
+    idle = """() => !document.querySelector("[data-testid='stStatusWidget']")
+        && document.querySelectorAll("[data-stale='true']").length === 0"""
+    calm = 0
+    while calm < 3:
+        pg.wait_for_timeout(200)
+        calm = calm + 1 if pg.evaluate(idle) else 0
+
+
+def _wait_serving(proc: subprocess.Popen, url: str, log, started: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.perf_counter() - started > 120:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"streamlit did not start: {tail}")
+        time.sleep(0.05)
+
+
+def _ask_and_map(
+    pg, proc: subprocess.Popen, url: str, question: str, started: float, with_map: bool
+) -> dict:
+    """Open the page, ask, wait for the answer, then open the map: timings and peak RSS."""
+    out = {"serving_s": time.perf_counter() - started}
+    pg.goto(url)
+    box = pg.get_by_label("Your question")
+    box.wait_for()
+    out["input_s"] = time.perf_counter() - started
+    box.fill(question)
+    pressed = time.perf_counter()
+    box.press("Enter")
+    pg.get_by_text("best-matching sentences highlighted").wait_for()
+    out["first_answer_s"] = time.perf_counter() - started
+    out["enter_to_answer_s"] = time.perf_counter() - pressed
+    _settled(pg)
+    out["rss_answer"] = vm_hwm(proc.pid)
+    if not with_map:
+        return out
+    before_map = time.perf_counter()
+    pg.get_by_text("Map", exact=True).click()
+    pg.get_by_text("of their embeddings").wait_for()
+    pg.locator("[data-testid='stVegaLiteChart']").first.wait_for()
+    _settled(pg)
+    out["map_s"] = time.perf_counter() - before_map
+    out["rss_map"] = vm_hwm(proc.pid)
+    return out
+
+
+def _one_page_run(
+    browser, index_dir: Path, question: str, extra: list[str], with_map: bool
+) -> dict:
+    port = _free_port()
+    env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(index_dir)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
+    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    cmd += ["--browser.gatherUsageStats", "false", *extra]
+    url = f"http://127.0.0.1:{port}"
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    # The server's output goes to a file, not a pipe: a full pipe would stall it.
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_serving(proc, url, log, started)
+            return _ask_and_map(pg, proc, url, question, started, with_map)
+        finally:
+            context.close()
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _summary(rows: list[dict]) -> dict:
+    keys = [k for k in rows[0] if k.endswith("_s") or k.startswith("rss_")]
+    out: dict = {k: statistics.median(r[k] for r in rows) for k in keys}
+    out["rss_max"] = max(r[k] for r in rows for k in keys if k.startswith("rss_"))
+    out["runs"] = rows
+    return out
+
+
+def repo_dirs() -> int:
+    """Directories under the repository (.venv included): what a recursive watch covers."""
+    return sum(1 for _ in os.walk(ROOT))
+
+
+def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = True) -> dict:
+    """Process start to first answer on the page, and its peak RSS, median of `runs`.
+
+    Chromium is launched once, before any timing; each run starts a new Streamlit server, from
+    the repository root as a user would (so .streamlit/config.toml applies). With `what_if`,
+    each run is followed by one with Streamlit's file watcher off, for comparison.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "playwright is not installed: pip install -e '.[dev]'"}
+    if CHROMIUM is None:
+        return {"skipped": "no Chromium found (Debian: apt-get install chromium)"}
+    rows, variant = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(runs):
+                rows.append(_one_page_run(browser, index_dir, question, [], True))
+                r = rows[-1]
+                print(
+                    f"page: first answer {r['first_answer_s']:.2f} s, RSS "
+                    f"{r['rss_answer'] / 2**20:.0f} MiB, after map {r['rss_map'] / 2**20:.0f} MiB",
+                    flush=True,
+                )
+                if what_if:
+                    variant.append(_one_page_run(browser, index_dir, question, WATCHER_OFF, False))
+                    print(
+                        f"page, file watcher off: first answer "
+                        f"{variant[-1]['first_answer_s']:.2f} s",
+                        flush=True,
+                    )
+        finally:
+            browser.close()
+    out = _summary(rows)
+    if variant:
+        out["watcher_off"] = _summary(variant)
+        out["repo_dirs"] = repo_dirs()
+    return out
