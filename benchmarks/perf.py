@@ -8,8 +8,9 @@
 What is measured (medians; each target is judged by a ratio measured in the same run):
 
 - build: passages per second of a full build of the bundled corpus (fresh index directory, so a
-  fresh embedding cache), against one bare `model.encode` of the very texts the build embedded
-  (its windows, recorded by a wrapper around the embedder); the built index serves the rest;
+  fresh embedding cache), against a bare `model.encode` of the very texts the build embeds (its
+  windows), run by a wrapper around the embedder beside each of the build's encode calls and
+  left out of the build's time; the built index serves the rest;
 - sweep: the bare encode of a length-stratified sample of those texts under other torch thread
   counts and batch sizes, one fresh process per setting;
 - latency: `Searcher.search` per mode, in process, model warm, on distinct queries; "new" empties
@@ -104,14 +105,17 @@ def load_questions(n: int) -> tuple[list[str], str]:
 
 
 class Recording:
-    """An embedder wrapper: times encode and token_spans, and keeps every text encoded."""
+    """An embedder wrapper for a build: times encode and token_spans, keeps every text encoded,
+    and right beside each encode call of the build (before it on every other call) times a bare
+    `model.encode` of the same texts, so both see the same load on the machine."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name, self.fingerprint = inner.name, inner.fingerprint
         self.dim, self.max_tokens = inner.dim, inner.max_tokens
         self.texts: list[str] = []
-        self.encode_s = self.spans_s = 0.0
+        self.encode_s = self.spans_s = self.bare_s = 0.0
+        self.calls = 0
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         started = time.perf_counter()
@@ -121,12 +125,17 @@ class Recording:
             self.spans_s += time.perf_counter() - started
 
     def encode(self, texts, *, batch_size: int = 64, progress=None):
-        started = time.perf_counter()
+        texts = list(texts)
         self.texts.extend(texts)
-        try:
-            return self.inner.encode(texts, batch_size=batch_size, progress=progress)
-        finally:
-            self.encode_s += time.perf_counter() - started
+        self.calls += 1
+        if self.calls % 2 == 0:
+            self.bare_s += bare_encode(self.inner.model, texts)
+        started = time.perf_counter()
+        out = self.inner.encode(texts, batch_size=batch_size, progress=progress)
+        self.encode_s += time.perf_counter() - started
+        if self.calls % 2 == 1:
+            self.bare_s += bare_encode(self.inner.model, texts)
+        return out
 
 
 def bare_encode(model, texts: list[str], batch_size: int = 32) -> float:
@@ -137,33 +146,30 @@ def bare_encode(model, texts: list[str], batch_size: int = 32) -> float:
 
 
 def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, Path, list[str]]:
-    """Full builds against bare encodes of the same texts, alternating which goes first."""
+    """Full builds, each with the bare encodes of its texts interleaved (and not counted)."""
     builds, bares, parts = [], [], []
-    index_dir = tmp / "index0"
     texts: list[str] = []
     report = None
     for run in range(repeat):
         rec = Recording(embedder)
-        bare_first = run % 2 == 1 and texts
-        if bare_first:
-            bares.append(bare_encode(embedder.model, texts))
         started = time.perf_counter()
         report = build_index([corpus], tmp / f"index{run}", rec)
-        builds.append(time.perf_counter() - started)
+        builds.append(time.perf_counter() - started - rec.bare_s)
+        bares.append(rec.bare_s)
         texts = rec.texts
-        if not bare_first:
-            bares.append(bare_encode(embedder.model, texts))
-        parts.append((rec.encode_s, rec.spans_s))
+        parts.append((rec.encode_s, rec.spans_s, rec.calls))
         print(f"build {run}: {builds[-1]:.1f} s, bare encode {bares[-1]:.1f} s", flush=True)
     assert report is not None
     build_s, bare_s = statistics.median(builds), statistics.median(bares)
-    tokens = sum(len(embedder.token_spans(t)) for t in texts[:: max(1, len(texts) // 500)])
+    step = max(1, len(texts) // 500)
+    tokens = [len(embedder.token_spans(t)) for t in texts[::step]]
     result = {
         "corpus": shown_path(corpus),
         "runs": repeat,
         "passages": report.passages,
         "windows": report.vectors,
         "embedded": report.embedded,
+        "encode_calls": parts[0][2],
         "build_s": build_s,
         "bare_s": bare_s,
         "build_pps": report.passages / build_s,
@@ -171,11 +177,11 @@ def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, P
         "ratio": bare_s / build_s,
         "encode_in_build_s": statistics.median(p[0] for p in parts),
         "chunking_s": statistics.median(p[1] for p in parts),
-        "mean_tokens_sampled": tokens / len(texts[:: max(1, len(texts) // 500)]),
+        "mean_tokens_sampled": sum(tokens) / max(len(tokens), 1),
         "builds": builds,
         "bares": bares,
     }
-    return result, index_dir, texts
+    return result, tmp / "index0", texts
 
 
 def encode_worker(path: Path, threads: int | None, batch: int) -> None:
@@ -377,26 +383,46 @@ def main() -> int:
         tmp = Path(tmp_name)
         index_dir = args.index
         texts: list[str] = []
+        loads = res["loads"] = {}
+
+        def section(name: str, run):
+            """Run one section, noting the 1-minute load average and wall time around it."""
+            before, t0 = os.getloadavg()[0], time.perf_counter()
+            out = run()
+            loads[name] = (before, os.getloadavg()[0], time.perf_counter() - t0)
+            return out
+
         if index_dir is None or "build" not in skip:
-            build, built, texts = bench_build(args.corpus, embedder, tmp, args.build_repeat)
+            build, built, texts = section(
+                "build", lambda: bench_build(args.corpus, embedder, tmp, args.build_repeat)
+            )
             res["build"] = build
             index_dir = index_dir or built
         res["index"] = {"dir": str(index_dir), "given": args.index is not None}
         res["size"] = index_size(index_dir)
         if "sweep" not in skip and texts:
-            res["sweep"] = bench_sweep(texts, tmp, args.sweep_texts, args.sweep_rounds)
+            res["sweep"] = section(
+                "sweep", lambda: bench_sweep(texts, tmp, args.sweep_texts, args.sweep_rounds)
+            )
         if "latency" not in skip:
-            res["latency"] = bench_latency(index_dir, embedder, args.queries, args.explain_every)
+            res["latency"] = section(
+                "latency",
+                lambda: bench_latency(index_dir, embedder, args.queries, args.explain_every),
+            )
             res["profile"] = bench_profile(index_dir, embedder, min(args.queries, 60))
         # A copy for the cold starts: the page's map view caches its projection in the version.
         cold_index = tmp / "cold-index"
         shutil.copytree(index_dir, cold_index, ignore=shutil.ignore_patterns("*.lock"))
         question = "can I trust a therapist who acts like he knows everything?"
         if "cli" not in skip:
-            res["cli"] = cli_cold_start(cold_index, question, args.cold_runs)
+            res["cli"] = section(
+                "cli", lambda: cli_cold_start(cold_index, question, args.cold_runs)
+            )
             res["cli"]["phases"] = cli_breakdown(cold_index, question)
         if "page" not in skip:
-            res["page"] = page_cold_start(cold_index, question, args.cold_runs)
+            res["page"] = section(
+                "page", lambda: page_cold_start(cold_index, question, args.cold_runs)
+            )
     res["seconds"] = time.perf_counter() - started
     res["machine"]["load_after"] = os.getloadavg()
     res["scale"] = {
