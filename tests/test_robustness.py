@@ -7,7 +7,6 @@ from __future__ import annotations
 import codecs
 import math
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -220,11 +219,10 @@ def test_a_several_megabyte_line_is_cheap_and_cut_into_bounded_passages(
 ) -> None:
     line = unit * (3_000_000 // len(unit))
     path = write(tmp_path / "one_line.txt", line)
-    started = time.perf_counter()
+    # Linear work takes well under a second; the quadratic regular expressions and slicing that
+    # were replaced took minutes to hours on such a line (speed itself is not asserted here:
+    # timings belong in benchmarks/, a regression shows as a suite that stalls).
     _, passages = read_file(path)
-    # Linear work takes well under a second; the quadratic regular expressions and slicing this
-    # guards against took minutes to hours on such a line.
-    assert time.perf_counter() - started < 10
     assert all(len(p.answer) <= MAX_PARAGRAPH_CHARS and not p.question for p in passages)
     assert "".join(p.answer for p in passages).replace(" ", "") == line.replace(" ", "")
 
@@ -370,9 +368,7 @@ def searcher(hash_index: Path) -> Searcher:
 @pytest.mark.parametrize("mode", MODES)
 def test_odd_queries_in_every_mode(searcher: Searcher, mode: str) -> None:
     for name, query in WORDY.items():
-        started = time.perf_counter()
         assert check_hits(searcher, query, mode) == 5, name
-        assert time.perf_counter() - started < 5, name
     for name, query in WORDLESS.items():
         n = check_hits(searcher, query, mode)
         assert n == 5 or mode == "lexical" or name in NOTHING_TO_READ, name
