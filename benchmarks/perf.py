@@ -104,16 +104,30 @@ def load_questions(n: int) -> tuple[list[str], str]:
     return distinct[:n], source
 
 
-class Recording:
-    """An embedder wrapper for a build: times encode and token_spans, keeps every text encoded,
-    and right beside each encode call of the build (before it on every other call) times a bare
-    `model.encode` of the same texts, so both see the same load on the machine."""
+class Counting:
+    """An embedder wrapper that keeps every text it is asked to embed."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name, self.fingerprint = inner.name, inner.fingerprint
         self.dim, self.max_tokens = inner.dim, inner.max_tokens
         self.texts: list[str] = []
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return self.inner.token_spans(text)
+
+    def encode(self, texts, *, batch_size: int = 64, progress=None):
+        self.texts.extend(texts)
+        return self.inner.encode(texts, batch_size=batch_size, progress=progress)
+
+
+class Recording(Counting):
+    """For a build: also times encode and token_spans, and right beside each encode call of the
+    build (before it on every other call) times a bare `model.encode` of the same texts, so
+    both see the same load on the machine."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
         self.encode_s = self.spans_s = self.bare_s = 0.0
         self.calls = 0
 
@@ -126,12 +140,11 @@ class Recording:
 
     def encode(self, texts, *, batch_size: int = 64, progress=None):
         texts = list(texts)
-        self.texts.extend(texts)
         self.calls += 1
         if self.calls % 2 == 0:
             self.bare_s += bare_encode(self.inner.model, texts)
         started = time.perf_counter()
-        out = self.inner.encode(texts, batch_size=batch_size, progress=progress)
+        out = super().encode(texts, batch_size=batch_size, progress=progress)
         self.encode_s += time.perf_counter() - started
         if self.calls % 2 == 1:
             self.bare_s += bare_encode(self.inner.model, texts)
@@ -200,14 +213,27 @@ def encode_worker(path: Path, threads: int | None, batch: int) -> None:
         print(json.dumps({"seconds": bare_encode(model, texts, batch)}), flush=True)
 
 
+def length_blocks(texts: list[str], size: int, blocks: int = 2) -> list[str]:
+    """`size` texts in `blocks` runs of neighbours in length order, centred on evenly spaced
+    quantiles: within a run lengths are as close as in the whole set, so a batch pads about as
+    much as it would in a full encode (an every-n-th sample would exaggerate padding)."""
+    ranked = sorted(texts, key=len)
+    run = size // blocks
+    out: list[str] = []
+    for b in range(blocks):
+        centre = len(ranked) * (2 * b + 1) // (2 * blocks)
+        start = max(0, min(len(ranked) - run, centre - run // 2))
+        out += ranked[start : start + run]
+    return out
+
+
 def bench_sweep(texts: list[str], tmp: Path, size: int, rounds: int) -> dict:
     """The bare encode of a length-stratified sample under each setting, one process each.
 
     All the processes are started (and load the model) first; then they encode in turn, round
     after round, so a change in the machine's load during the sweep hits every setting alike.
     """
-    ranked = sorted(texts, key=len)
-    sample = ranked[:: max(1, len(ranked) // size)][:size]
+    sample = length_blocks(texts, size)
     path = tmp / "sweep-texts.json"
     path.write_text(json.dumps(sample), encoding="utf-8")
     workers = []
@@ -294,6 +320,28 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
     return {"queries": len(questions), "source": source, "k": 10, "omp": omp, "times": out}
 
 
+def explain_load(index_dir: Path, embedder, n: int) -> dict:
+    """Texts the model embeds for one new query with explanations (sentence cache emptied)."""
+    questions, _ = load_questions(n)
+    rec = Counting(embedder)
+    searcher = Searcher(open_index(index_dir), rec)
+    counts, pieces = [], []
+    for q in questions:
+        searcher.clear_query_cache()
+        ex._CACHE.clear()
+        before = len(rec.texts)
+        searcher.search(q)
+        new = rec.texts[before + 1 :]  # the first is the query itself
+        counts.append(len(new))
+        pieces.append(sum(len(embedder.token_spans(t)) for t in new))
+    searcher.close()
+    return {
+        "queries": len(questions),
+        "sentences": statistics.median(counts),
+        "word_pieces": statistics.median(pieces),
+    }
+
+
 def bench_profile(index_dir: Path, embedder, n: int) -> list[dict]:
     """Top functions (by own time) of default-mode ranking beyond the model: each query is
     asked once unprofiled (its vector is then cached), then profiled, explain=False."""
@@ -349,8 +397,8 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="distinct queries timed")
     parser.add_argument("--explain-every", type=int, default=5, help="explain=True on every n-th")
     parser.add_argument("--build-repeat", type=int, default=1)
-    parser.add_argument("--sweep-texts", type=int, default=128, help="windows per setting")
-    parser.add_argument("--sweep-rounds", type=int, default=3, help="encodes per setting")
+    parser.add_argument("--sweep-texts", type=int, default=256, help="windows per setting")
+    parser.add_argument("--sweep-rounds", type=int, default=2, help="encodes per setting")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument(
         "--scale-md", type=Path, default=ROOT / "docs" / "scale.md", help="included at the end"
@@ -410,6 +458,7 @@ def main() -> int:
                 lambda: bench_latency(index_dir, embedder, args.queries, args.explain_every),
             )
             res["profile"] = bench_profile(index_dir, embedder, min(args.queries, 60))
+            res["explain_load"] = explain_load(index_dir, embedder, min(args.queries, 20))
         # A copy for the cold starts: the page's map view caches its projection in the version.
         cold_index = tmp / "cold-index"
         shutil.copytree(index_dir, cold_index, ignore=shutil.ignore_patterns("*.lock"))

@@ -190,6 +190,15 @@ def _latency(res: dict) -> list[str]:
             f"| what-if: hybrid, new query, FAISS on one thread | {cell('faiss1')} "
             f"| {ratio('faiss1')} | – | – |"
         )
+    load = res.get("explain_load")
+    if load:
+        out += [
+            "",
+            f"explain=True embeds the candidate sentences of the hits: for a new query, a "
+            f"median of {load['sentences']:.0f} sentences ({load['word_pieces']:.0f} word "
+            f"pieces) over {load['queries']} queries, against one short query for the ranking: "
+            "that encode is the explain=True time.",
+        ]
     out += [
         "",
         f"The what-if row is the default mode with FAISS held to one OpenMP thread by the "
@@ -317,7 +326,9 @@ def _build(res: dict) -> list[str]:
         row0 = sw["rows"][0]
         out += [
             f"Bare-encode settings, each in its own process (all started and loaded first), on "
-            f"{sw['texts']} of the windows (every n-th by length): {sw['rounds']} rounds in "
+            f"{sw['texts']} of the windows (two runs of neighbours in length order, at the "
+            "quartiles, so batches pad as in a full encode): "
+            f"{sw['rounds']} rounds in "
             "which every process encodes them once, in rotating order; medians. "
             f"torch.get_num_threads() is {row0['default_threads']} by default here; speed-up is "
             "against the first row:",
@@ -382,6 +393,8 @@ def _scale(res: dict, docs_dir: Path) -> list[str]:
     out += [f"From [scale.md]({link}) as written {info['written']} UTC{ran}:", ""]
     lines = info["text"].splitlines()
     if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    while lines and not lines[0].strip():
         lines = lines[1:]
     for line in lines:  # its headings go two levels down, under this one
         out.append("##" + line if line.startswith("#") else line)
