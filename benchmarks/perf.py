@@ -21,7 +21,7 @@ What is measured (medians; each target is judged by a ratio measured in the same
 - cold start: wall time of a fresh `counsel-search search` process (and where it goes), and of
   `streamlit run app.py` until headless Chromium shows the first answer;
 - what-ifs, timed in the same loops as the figures they qualify: the default mode with FAISS held
-  to one thread, and the page with Streamlit's file watcher off;
+  to one thread, and the page with Streamlit's default file watcher on;
 - memory: peak RSS (VmHWM) of the page process after the first answer and after the map view;
   bytes of index per passage.
 

@@ -320,6 +320,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         "minimal",
         "--server.maxUploadSize",
         str(MAX_UPLOAD_MB),
+        # The watcher walks the whole tree at start (seconds of the first answer) and the
+        # installed page never changes while it runs.
+        "--server.fileWatcherType",
+        "none",
     ]
     if args.address:
         cmd += ["--server.address", args.address]

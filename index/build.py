@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index import publish as pub
+from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.cache import EmbeddingCache, text_key
 from index.chunking import passage_windows
 from index.embed import Embedder
@@ -125,6 +126,8 @@ def _write_version(
                 chunks.append((len(chunks), int(row), w.start, w.end))
                 texts.append(w.text)
         store.write_chunks(chunks)
+        if len(passages) <= LEXICAL_ARRAYS_MAX_PASSAGES:
+            LexicalArrays.from_db(store.conn).save(partial / pub.LEXICAL)
         store.close()
         vectors, embedded = _embed(texts, embedder, cache, progress)
         # Vectors are keyed by chunk id; the chunks table maps each to its passage row. The

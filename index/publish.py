@@ -35,6 +35,8 @@ PARTIAL = ".partial"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.sqlite"
 VECTORS = "vectors.faiss"
+# BM25 postings as arrays (index/bm25.py); absent in older versions and large corpora.
+LEXICAL = "lexical.npz"
 ENV_INDEX = "COUNSEL_SEARCH_INDEX"
 
 

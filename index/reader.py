@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from index import publish as pub
+from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.embed import Embedder
 from index.errors import IndexCorrupt, ModelMismatch
 from index.manifest import Manifest
 from index.store import PassageStore
+from index.tables import RankTables
 from index.vectors import FaissStore
+
+# One thread at a time reads a version's lexical arrays (the FTS5 pass uses a temp table).
+_LEXICAL_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,24 @@ class IndexVersion:
     @property
     def version(self) -> str:
         return self.folder.name
+
+    @cached_property
+    def tables(self) -> RankTables:
+        """Lookup arrays the ranking reads on every query, loaded on first use (a version
+        never changes once published, so they stay valid while it is open)."""
+        return RankTables.load(self.passages)
+
+    @cached_property
+    def lexical(self) -> LexicalArrays | None:
+        """BM25 postings as arrays (index/bm25.py), or None for a corpus too large for them:
+        read from the version's file, else from its FTS5 index (versions built before it)."""
+        if self.manifest.passages > LEXICAL_ARRAYS_MAX_PASSAGES:
+            return None
+        with _LEXICAL_LOCK:
+            try:
+                return LexicalArrays.load(self.folder / pub.LEXICAL)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                return LexicalArrays.from_db(self.passages.conn)
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Refuse a model other than the one that built this version."""

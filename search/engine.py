@@ -14,15 +14,12 @@ from index import Embedder, IndexVersion, default_index_dir, load_embedder, open
 from index.errors import ModelMismatch
 from ingest import CounselSearchError, Passage
 from search import explain as ex
-from search import ranking
+from search import ranking, scoring
 from search.hits import Hit, IndexInfo
-from search.lexical import match_expression
+from search.lexical import match_expression, query_terms
 from search.safety import CrisisCheck
 
 Filters = Mapping[str, Sequence[str]]
-# Scores closer than this count as tied and are ordered by passage id, so the same query on the
-# same index always gives the same order (float noise would otherwise decide).
-_TIE_DECIMALS = 6
 # Query embeddings kept in memory (per searcher, least recently used dropped first): the same
 # question asked again, or with a filter changed, skips the model. 1,024 vectors are 1.5 MB.
 QUERY_CACHE_SIZE = 1024
@@ -49,15 +46,6 @@ class PassageNotFound(CounselSearchError):
 
 class UnknownMode(CounselSearchError):
     """A search mode other than dense, lexical or hybrid."""
-
-
-class _Dense:
-    """Dense scores of passages: per passage, its window cosines aggregated."""
-
-    __slots__ = ("best", "score", "span")
-
-    def __init__(self, score: float, best: float, span: tuple[int, int]) -> None:
-        self.score, self.best, self.span = score, best, span
 
 
 class Searcher:
@@ -155,15 +143,41 @@ class Searcher:
         if allowed is not None and allowed.size == 0:
             return results
         texts = [cleaned[i] for i in todo]
-        vectors = self.encode_queries(texts)
         n = max(ranking.CANDIDATES, k)
-        dense_cands = self._dense_candidates(vectors, n, allowed) if mode != "lexical" else None
+        matches = [match_expression(t) for t in texts]  # the queries' safe FTS5 form
+        vectors = self.encode_queries(texts)
+        chunks = scoring.allowed_chunks(self.version, allowed)
         for j, i in enumerate(todo):
-            dense = dense_cands[j] if dense_cands is not None else {}
-            match = match_expression(texts[j])  # the query's safe FTS5 form, for both steps
-            hits, rows = self._rank_one(match, vectors[j], mode, k, n, allowed, dense)
-            results[i] = self._explain(match, vectors[j], hits, rows) if explain else hits
+            candidates = (
+                scoring.candidate_rows(self.version, vectors[j], n, chunks)
+                if mode != "lexical"
+                else np.zeros(0, dtype=np.int64)
+            )
+            lexical = self._bm25(texts[j], matches[j], n, allowed) if mode != "dense" else {}
+            ranked = scoring.rank(self.version, vectors[j], mode, k, candidates, lexical, allowed)
+            hits = self._hits(ranked, mode)
+            rows = ranked.rows.tolist()
+            results[i] = self._explain(matches[j], vectors[j], hits, rows) if explain else hits
         return results
+
+    def _bm25(
+        self, text: str, match: str | None, n: int, allowed: np.ndarray | None
+    ) -> dict[int, float]:
+        """BM25 scores of the query's matches ({row: score}, best first).
+
+        Every match is scored anyway; keeping a deep pool means hybrid candidates from the
+        dense side already have their BM25 (absent = no term matched). In-memory postings
+        answer when the version has them, FTS5 otherwise (same scores).
+        """
+        if not match:
+            return {}
+        pool = max(n, ranking.LEXICAL_POOL)
+        arrays = self.version.lexical
+        found = arrays.search(query_terms(text), pool, allowed) if arrays is not None else None
+        if found is not None:
+            return found
+        rows = allowed.tolist() if allowed is not None else None
+        return self.version.passages.bm25(match, pool, rows)
 
     def passage(self, passage_id: str) -> Passage:
         """One passage by id; PassageNotFound (with a hint) when the index has no such id."""
@@ -181,16 +195,18 @@ class Searcher:
 
     def related(self, passage_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Passages nearest to a given passage (itself excluded), by dense similarity."""
-        store = self.version.passages
         row = self._row(passage_id)
-        first_chunk = store.chunks_of([row])[0][0]
-        vector = self.version.vectors.get(np.array([first_chunk]))
+        first_chunk = self.version.tables.chunks_of(np.array([row]))[0][:1]
+        vector = self.version.vectors.get(first_chunk)
         allowed = self._allowed(filters)
         allowed = allowed[allowed != row] if allowed is not None else None
-        cands = self._dense_candidates(vector, k + 1, allowed)[0]
-        cands.pop(row, None)
-        scores = {r: d.score for r, d in cands.items()}
-        return self._hits(self._order(scores)[:k], scores, "dense", cands, {})
+        candidates = scoring.candidate_rows(
+            self.version, vector[0], k + 1, scoring.allowed_chunks(self.version, allowed)
+        )
+        ranked = scoring.rank(
+            self.version, vector[0], "dense", k, candidates[candidates != row], {}, None
+        )
+        return self._hits(ranked, "dense")
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query embeddings, from the bounded in-memory cache where the same text was seen."""
@@ -230,119 +246,37 @@ class Searcher:
             return None
         return self.version.passages.filtered_rows(filters)
 
-    def _dense_rows(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, _Dense]:
-        """Exact dense scores of these passages from all their windows."""
-        chunks = self.version.passages.chunks_of(rows)
-        if not chunks:
-            return {}
-        cos = self.version.vectors.get(np.array([c[0] for c in chunks])) @ vector
-        out: dict[int, _Dense] = {}
-        first: dict[int, float] = {}
-        for (_, row, start, end), c in zip(chunks, cos.tolist(), strict=True):
-            first.setdefault(row, c)  # chunks come in chunk order: the first is the opening
-            cur = out.get(row)
-            if cur is None or c > cur.best:
-                out[row] = _Dense(0.0, c, (start, end))
-        for row, d in out.items():
-            d.score = ranking.window_score(first[row], d.best)
-        return out
-
-    def _dense_candidates(
-        self, vectors: np.ndarray, n: int, allowed: np.ndarray | None
-    ) -> list[dict[int, _Dense]]:
-        """Per query, the ~n passages with the best windows, scored exactly."""
-        store = self.version.passages
-        allowed_chunks = None
-        if allowed is not None:
-            allowed_chunks = np.array([c[0] for c in store.chunks_of(allowed)], dtype=np.int64)
-        total = self.version.vectors.count() if allowed_chunks is None else len(allowed_chunks)
-        out = []
-        for vector in vectors:
-            # Several windows may belong to one passage: widen the chunk search until it covers
-            # n distinct passages (or every chunk), so filtered searches still fill k.
-            fetch = n * 2
-            while True:
-                _, ids = self.version.vectors.search(vector[None, :], fetch, allowed_chunks)
-                found = [int(c) for c in ids[0] if c >= 0]
-                owners = store.rows_of_chunks(found)
-                rows = list(dict.fromkeys(owners[c] for c in found))
-                if len(rows) >= n or fetch >= total:
-                    break
-                fetch *= 4
-            out.append(self._dense_rows(vector, rows[:n]))
-        return out
-
-    def _rank_one(
-        self,
-        match: str | None,
-        vector: np.ndarray,
-        mode: str,
-        k: int,
-        n: int,
-        allowed: np.ndarray | None,
-        dense: dict[int, _Dense],
-    ) -> tuple[list[Hit], list[int]]:
-        store = self.version.passages
-        lexical: dict[int, float] = {}
-        if mode != "dense" and match:
-            rows = allowed.tolist() if allowed is not None else None
-            # One FTS5 pass scores every match anyway; keeping a deep pool means hybrid
-            # candidates from the dense side already have their BM25 (absent = no term matched).
-            lexical = dict(store.bm25(match, max(n, ranking.LEXICAL_POOL), rows))
-        if mode == "dense":
-            scores = {r: d.score for r, d in dense.items()}
-        elif mode == "lexical":
-            scores = dict(list(lexical.items())[:n])
-        else:
-            # Score every candidate on both sides, answers to the same question included.
-            rows = set(dense) | set(list(lexical)[:n])  # bm25() returns best first
-            groups = store.siblings(sorted(rows))
-            extra = set(groups) - rows
-            if allowed is not None:
-                extra &= set(allowed.tolist())
-            rows |= extra
-            dense.update(self._dense_rows(vector, sorted(rows - set(dense))))
-            lexical = {r: lexical[r] for r in rows if r in lexical}
-            fused = ranking.fuse({r: dense[r].score for r in rows}, lexical)
-            scores = ranking.group_boost(fused, groups)
-        top = self._order(scores)[:k]
-        need = [r for r in top if r not in dense]
-        if need:
-            dense.update(self._dense_rows(vector, need))
-        return self._hits(top, scores, mode, dense, lexical), top
-
-    def _order(self, scores: Mapping[int, float]) -> list[int]:
-        """Rows by score, best first; ties by passage id, which is stable across rebuilds."""
-        ids = self.version.passages.ids_of_rows(list(scores))
-        return sorted(scores, key=lambda r: (-round(scores[r], _TIE_DECIMALS), ids[r]))
-
-    def _hits(
-        self,
-        order: list[int],
-        scores: Mapping[int, float],
-        mode: str,
-        dense: Mapping[int, _Dense],
-        lexical: Mapping[int, float],
-    ) -> list[Hit]:
-        passages = self.version.passages.by_rows(order)
+    def _hits(self, ranked: scoring.Ranked, mode: str) -> list[Hit]:
+        rows = ranked.rows.tolist()
+        passages = self.version.passages.by_rows(rows)
         weak_below = ranking.weak_threshold(self.version.manifest.model_name)
-        hits = []
-        for rank, row in enumerate(order, start=1):
-            d = dense.get(row)
-            hits.append(
-                Hit(
-                    passage=passages[row],
-                    score=float(scores[row]),
-                    rank=rank,
-                    mode=mode,
-                    dense_score=d.score if d else None,
-                    window_cosine=d.best if d else None,
-                    matched_span=d.span if d else None,
-                    lexical_score=float(lexical.get(row, 0.0)) if mode != "dense" else None,
-                    weak=bool(d is not None and d.best < weak_below),
-                )
+        d = ranked.dense
+        return [
+            Hit(
+                passage=passages[row],
+                score=score,
+                rank=rank,
+                mode=mode,
+                dense_score=dense_score,
+                window_cosine=best,
+                matched_span=(start, end),
+                lexical_score=lexical if mode != "dense" else None,
+                weak=best < weak_below,
             )
-        return hits
+            for rank, (row, score, dense_score, best, start, end, lexical) in enumerate(
+                zip(
+                    rows,
+                    ranked.scores.tolist(),
+                    d.score.tolist(),
+                    d.best.tolist(),
+                    d.start.tolist(),
+                    d.end.tolist(),
+                    ranked.lexical.tolist(),
+                    strict=True,
+                ),
+                start=1,
+            )
+        ]
 
     def _explain(
         self, match: str | None, vector: np.ndarray, hits: list[Hit], rows: list[int]

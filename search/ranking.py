@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 MODES = ("hybrid", "dense", "lexical")
@@ -38,46 +36,37 @@ def window_score(first: float, best: float) -> float:
     return (first + best) / 2.0
 
 
-def zscore(values: Mapping[int, float]) -> dict[int, float]:
+def zscore(values: np.ndarray) -> np.ndarray:
     """Standardize scores over the candidate set: cosines and BM25 live on different scales,
     and z-scores make a weighted sum of the two meaningful per query."""
-    if not values:
-        return {}
-    keys = list(values)
-    arr = np.fromiter((values[k] for k in keys), dtype=np.float64, count=len(keys))
+    arr = np.asarray(values, dtype=np.float64)
+    if not arr.size:
+        return arr
     std = float(arr.std())
     if std < 1e-12:
-        return dict.fromkeys(keys, 0.0)
-    z = (arr - float(arr.mean())) / std
-    return dict(zip(keys, z.tolist(), strict=True))
+        return np.zeros_like(arr)
+    return (arr - float(arr.mean())) / std
 
 
-def fuse(
-    dense: Mapping[int, float], lexical: Mapping[int, float], alpha: float | None = None
-) -> dict[int, float]:
-    """Weighted sum of z-normalized dense and lexical scores over the union of candidates.
-
-    A candidate absent from the lexical side matched none of the query's terms: its BM25 is 0.
-    """
+def fuse(dense: np.ndarray, lexical: np.ndarray, alpha: float | None = None) -> np.ndarray:
+    """Weighted sum of z-normalized dense and lexical scores of the same candidates (aligned
+    arrays). A candidate that matched none of the query's terms has a BM25 of 0."""
     alpha = ALPHA if alpha is None else alpha  # read at call time, so it can be tuned
-    rows = set(dense) | set(lexical)
-    dz = zscore({r: dense.get(r, 0.0) for r in rows})
-    lz = zscore({r: lexical.get(r, 0.0) for r in rows})
-    return {r: alpha * dz[r] + (1 - alpha) * lz[r] for r in rows}
+    return alpha * zscore(dense) + (1 - alpha) * zscore(lexical)
 
 
-def group_boost(
-    scores: Mapping[int, float], groups: Mapping[int, list[int]], weight: float | None = None
-) -> dict[int, float]:
-    """Lift every answer by the best score among the answers to the same question.
+def group_boost(scores: np.ndarray, groups: np.ndarray, weight: float | None = None) -> np.ndarray:
+    """Lift every answer by the best score among the candidates answering the same question
+    (`groups[i]` is candidate i's question group; a lone answer counts as its own best).
 
     On Q&A sites one question has several answers, all relevant when the question is: a strong
     match on one answer is evidence for its siblings.
     """
     weight = GROUP_WEIGHT if weight is None else weight
-    out = {}
-    for row, score in scores.items():
-        members = groups.get(row)
-        best = max((scores[m] for m in members if m in scores), default=score) if members else score
-        out[row] = score + weight * best
-    return out
+    scores = np.asarray(scores, dtype=np.float64)
+    if not scores.size:
+        return scores
+    _, owner = np.unique(groups, return_inverse=True)
+    best = np.full(int(owner.max()) + 1, -np.inf)
+    np.maximum.at(best, owner, scores)
+    return scores + weight * best[owner]
