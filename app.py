@@ -73,6 +73,7 @@ def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, li
         st.markdown(
             f"- passages: **{info.passages}**\n- documents: **{info.documents}**\n"
             f"- model: **{escape_md(info.model)}**\n- built at: {escape_md(info.built_at)}\n"
+            f"- vectors: {info.backend}, {info.index_type}\n"
             f"- version: `{info.version}`"
         )
         with st.expander("Add documents"):

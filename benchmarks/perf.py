@@ -392,7 +392,12 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     parser.add_argument("--index", type=Path, help="reuse this index (skips the build figures)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
-    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=ROOT / "docs" / "performance.json",
+        help="also write the raw figures here (perf.py --render rewrites the report from them)",
+    )
     parser.add_argument("--skip", default="", help=f"comma-separated, of: {','.join(SECTIONS)}")
     parser.add_argument("--queries", type=int, default=200, help="distinct queries timed")
     parser.add_argument("--explain-every", type=int, default=5, help="explain=True on every n-th")

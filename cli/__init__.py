@@ -20,6 +20,7 @@ from cli.commands import (
     cmd_themes,
 )
 from index import DEFAULT_MODEL
+from index.backends import BACKENDS, ENV_BACKEND, ENV_MILVUS_URI
 from index.publish import ENV_INDEX
 from ingest import CounselSearchError
 from search import DEFAULT_MODE, MODES
@@ -64,6 +65,22 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--question-col", metavar="NAME", help="CSV/JSONL question column")
         p.add_argument("--answer-col", metavar="NAME", help="CSV/JSONL answer column")
+
+    def backend_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            default=None,
+            help=f"where the vectors go: faiss (a file in the index, default) or milvus (a "
+            f"Milvus server or cluster); default: ${ENV_BACKEND}, else the index's own",
+        )
+        p.add_argument(
+            "--milvus-uri",
+            metavar="URI",
+            default=None,
+            help=f"Milvus server address, e.g. http://127.0.0.1:19530 (default: "
+            f"${ENV_MILVUS_URI}, else the one the index was built with)",
+        )
 
     def json_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print one JSON object a line")
@@ -119,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     source_opts(p)
     index_opts(p, model_help)
+    backend_opts(p)
     json_opt(p)
 
     p = add(
@@ -129,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     source_opts(p)
     index_opts(p, model_help)
+    backend_opts(p)
     json_opt(p)
 
     p = add(

@@ -74,6 +74,8 @@ def _update(args: argparse.Namespace, action: str) -> int:
                 question_col=args.question_col,
                 answer_col=args.answer_col,
                 progress=progress,
+                backend=args.backend,
+                milvus_uri=args.milvus_uri,
             )
     finally:
         close()

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index import backends
 from index import publish as pub
+from index.backends import Backend
 from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.cache import EmbeddingCache, text_key
 from index.chunking import passage_windows
@@ -27,7 +29,6 @@ from index.incremental import Plan, matches, plan_update
 from index.manifest import Manifest, SourceRecord, package_versions
 from index.reader import open_index
 from index.store import PassageStore
-from index.vectors import FaissStore
 from ingest import IngestError, IngestResult, read_sources
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,25 @@ class BuildReport:
         return self.plan.errors
 
 
-def _current_state(index_dir: Path, embedder: Embedder, required: bool) -> tuple[dict, dict]:
-    """Files and per-document passages of the published version ({} and {} if none)."""
+def _current_state(
+    index_dir: Path, embedder: Embedder, required: bool
+) -> tuple[dict, dict, Manifest | None]:
+    """Files and per-document passages of the published version, and its manifest ({}, {} and
+    None if there is none)."""
     try:
         version = open_index(index_dir)
     except IndexNotFound:
         if required:
             raise
-        return {}, {}
+        return {}, {}, None
     try:
         if version.manifest.model_fingerprint != embedder.fingerprint:
             if required:
                 version.check_embedder(embedder)
             # A build with another model makes a new index from its sources alone.
-            return {}, {}
-        return version.passages.source_files(), version.passages.document_passages()
+            return {}, {}, version.manifest
+        files, passages = version.passages.source_files(), version.passages.document_passages()
+        return files, passages, version.manifest
     finally:
         version.close()
 
@@ -100,7 +105,12 @@ def _embed(
 
 
 def _write_version(
-    plan: Plan, index_dir: Path, embedder: Embedder, progress: BuildProgress | None, started: float
+    plan: Plan,
+    index_dir: Path,
+    embedder: Embedder,
+    backend: Backend,
+    progress: BuildProgress | None,
+    started: float,
 ) -> BuildReport:
     """Write a complete version for the plan and publish it (the caller holds the lock)."""
     if not plan.passages:
@@ -115,6 +125,7 @@ def _write_version(
     partial = versions / f"{name}{pub.PARTIAL}"
     partial.mkdir()
     cache = EmbeddingCache.open(index_dir, embedder.fingerprint, embedder.dim)
+    vstore = None
     try:
         passages = list(plan.passages)
         store = PassageStore.create(partial / pub.PASSAGES)
@@ -133,8 +144,8 @@ def _write_version(
         # Vectors are keyed by chunk id; the chunks table maps each to its passage row. The
         # index type (exact or IVF) follows the final count, so an update crossing the
         # threshold switches type.
-        vstore = FaissStore.build(np.arange(len(chunks), dtype=np.int64), vectors)
-        vstore.save(partial / pub.VECTORS)
+        model = (embedder.name, embedder.fingerprint)
+        vstore = backends.write(backend, index_dir, partial, name, vectors, model)
         manifest = Manifest(
             version=name,
             model_name=embedder.name,
@@ -153,6 +164,9 @@ def _write_version(
             index_type=vstore.index_type,
             nlist=vstore.nlist,
             nprobe=vstore.nprobe,
+            backend=backend.kind,
+            milvus_uri=backend.uri,
+            collection=getattr(vstore, "collection", ""),
         )
         # The manifest is written last: a version folder with a manifest is complete.
         (partial / pub.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
@@ -160,12 +174,14 @@ def _write_version(
         cache.prune(len(chunks))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        backends.discard(backend, vstore)
         raise
     finally:
         cache.close()
     removed = pub.cleanup(index_dir)
     if removed:
         log.info("removed old index versions: %s", ", ".join(removed))
+    backends.published(backend, index_dir, vstore)
     return BuildReport(
         index_dir=index_dir,
         version=final.name,
@@ -189,12 +205,15 @@ def update_index(
     answer_col: str | None = None,
     progress: BuildProgress | None = None,
     result: IngestResult | None = None,
+    backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> BuildReport:
     """The one update path behind build, add and remove (see those)."""
     started = time.perf_counter()
     index_dir = Path(index_dir)
     with pub.build_lock(index_dir):
-        old_files, old_passages = _current_state(index_dir, embedder, required=keep_others)
+        old_files, old_passages, previous = _current_state(index_dir, embedder, keep_others)
+        chosen = Backend.choose(backend, milvus_uri, previous)
         if remove:
             unknown = [n for n in remove if not any(matches(s, [n]) for s in old_files)]
             if unknown:
@@ -211,7 +230,7 @@ def update_index(
                 progress=(lambda d, t: progress("read", d, t)) if progress else None,
             )
         plan = plan_update(old_files, old_passages, result, keep_others=keep_others, remove=remove)
-        return _write_version(plan, index_dir, embedder, progress, started)
+        return _write_version(plan, index_dir, embedder, chosen, progress, started)
 
 
 def build_index(
@@ -222,6 +241,8 @@ def build_index(
     question_col: str | None = None,
     answer_col: str | None = None,
     progress: BuildProgress | None = None,
+    backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> BuildReport:
     """Make the index hold exactly these sources (files or folders).
 
@@ -237,6 +258,8 @@ def build_index(
         question_col=question_col,
         answer_col=answer_col,
         progress=progress,
+        backend=backend,
+        milvus_uri=milvus_uri,
     )
 
 
@@ -248,6 +271,8 @@ def add_sources(
     question_col: str | None = None,
     answer_col: str | None = None,
     progress: BuildProgress | None = None,
+    backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> BuildReport:
     """Add files (or re-read changed ones) to the current index; the rest stays."""
     return update_index(
@@ -258,6 +283,8 @@ def add_sources(
         question_col=question_col,
         answer_col=answer_col,
         progress=progress,
+        backend=backend,
+        milvus_uri=milvus_uri,
     )
 
 

@@ -44,6 +44,7 @@ _DEFAULT_ALIASES = {
 Progress = Callable[[int, int], None]
 # Encodes of at least this many texts use ONNX Runtime (index/ort.py) when it is available.
 ORT_MIN_TEXTS = 16
+ORT_BATCH = 8
 
 
 class Embedder(Protocol):
@@ -153,7 +154,14 @@ class SentenceTransformerEmbedder:
                 fast = self._onnx() if total >= ORT_MIN_TEXTS else None
                 batch = [texts[i] for i in idx]
                 if fast is not None:
-                    vecs = fast.encode(batch)
+                    # ONNX Runtime is fastest on small batches here (8: 1.8x PyTorch's batch
+                    # of 32, 32: 1.55x), texts already being sorted by length.
+                    vecs = np.vstack(
+                        [
+                            fast.encode(batch[i : i + ORT_BATCH])
+                            for i in range(0, len(batch), ORT_BATCH)
+                        ]
+                    )
                 else:
                     vecs = self.model.encode(
                         batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False

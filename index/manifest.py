@@ -49,6 +49,11 @@ class Manifest:
     index_type: str = "flat"
     nlist: int = 0
     nprobe: int = 0
+    # Where the vectors are (index.backends): "faiss" (vectors.faiss in the version folder) or
+    # "milvus" (the collection named here, on the server at milvus_uri).
+    backend: str = "faiss"
+    milvus_uri: str = ""
+    collection: str = ""
 
     def to_json(self) -> str:
         """Pretty JSON, stable key order."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import backends
 from index import publish as pub
 from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.embed import Embedder
@@ -32,7 +33,7 @@ class IndexVersion:
     folder: Path
     manifest: Manifest
     passages: PassageStore
-    vectors: FaissStore
+    vectors: FaissStore  # or a MilvusStore (index.backends): the same calls
     # Set when this is an older version opened because the current one is damaged: why.
     damaged: str = ""
 
@@ -76,8 +77,9 @@ class IndexVersion:
         return self.vectors.get(firsts)
 
     def close(self) -> None:
-        """Release the database connection."""
+        """Release the database connection (and a vector server's)."""
         self.passages.close()
+        self.vectors.close()
 
 
 def open_index(index_dir: Path, fallback: bool = False) -> IndexVersion:
@@ -118,13 +120,16 @@ def _open_folder(index_dir: Path, folder: Path) -> IndexVersion:
     vec_path = folder / pub.VECTORS
     fix = "rebuild the index with: counsel-search build SOURCE..."
     try:
-        # The manifest's nprobe is the one calibrated at build time.
-        vectors = FaissStore.open(vec_path, nprobe=manifest.nprobe or None)
+        vectors = backends.open_vectors(manifest, folder)
     except RuntimeError as exc:  # FAISS raises RuntimeError on missing or truncated files
         passages.close()
         raise IndexCorrupt(f"{vec_path} is missing or damaged", fix) from exc
+    except BaseException:  # a Milvus server down, a collection gone: the error says which
+        passages.close()
+        raise
     if vectors.index_type != manifest.index_type:
         passages.close()
+        vectors.close()
         raise IndexCorrupt(
             f"{vec_path} holds a {vectors.index_type} index, the manifest says "
             f"{manifest.index_type}",
@@ -133,6 +138,7 @@ def _open_folder(index_dir: Path, folder: Path) -> IndexVersion:
     n = passages.count()
     if vectors.count() != manifest.vectors or vectors.dim != manifest.dim or n != manifest.passages:
         passages.close()
+        vectors.close()
         raise IndexCorrupt(
             f"{folder} is inconsistent: {vectors.count()} vectors of dim {vectors.dim} and "
             f"{n} passages, the manifest says {manifest.vectors} of dim {manifest.dim} and "

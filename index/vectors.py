@@ -334,6 +334,9 @@ class FaissStore:
         """Number of stored vectors."""
         return int(self.index.ntotal)
 
+    def close(self) -> None:
+        """Nothing to release (the index lives in memory); here for the common interface."""
+
     def save(self, path: Path) -> None:
         """Write the store to one file (FAISS's own format, nprobe and direct map included)."""
         faiss.write_index(self.index, str(path))

@@ -310,6 +310,8 @@ class Searcher:
             built_at=m.built_at,
             build_seconds=m.build_seconds,
             similarity=m.similarity,
+            backend=m.backend,
+            index_type=m.index_type,
         )
 
     def documents(self) -> list[dict[str, object]]:

@@ -98,6 +98,8 @@ class IndexInfo:
     built_at: str
     build_seconds: float
     similarity: str
+    backend: str = "faiss"  # where the vectors are: faiss or milvus (index.backends)
+    index_type: str = "flat"  # exact, or the approximate index chosen by corpus size
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

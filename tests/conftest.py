@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -68,3 +69,19 @@ def page(real_index: Path, monkeypatch: pytest.MonkeyPatch):
     at.run()
     assert not at.exception
     return at
+
+
+@pytest.fixture(scope="session")
+def milvus_uri() -> str:
+    """The test Milvus server's URI (COUNSEL_SEARCH_MILVUS_URI; start one with
+    scripts/milvus_server.sh), or a skip: a failure when COUNSEL_SEARCH_REQUIRE_MILVUS=1 (CI)."""
+    uri = os.environ.get("COUNSEL_SEARCH_MILVUS_URI", "").strip()
+    if not uri:
+        if os.environ.get("COUNSEL_SEARCH_REQUIRE_MILVUS") == "1":
+            pytest.fail(
+                "COUNSEL_SEARCH_REQUIRE_MILVUS=1 but COUNSEL_SEARCH_MILVUS_URI is not set",
+                pytrace=False,
+            )
+        pytest.skip("no Milvus server: set COUNSEL_SEARCH_MILVUS_URI (scripts/milvus_server.sh)")
+    pytest.importorskip("pymilvus")
+    return uri
