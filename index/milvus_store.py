@@ -17,6 +17,7 @@ is down or goes away raises `VectorStoreUnavailable` within ~10 s instead of han
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -187,6 +188,9 @@ class MilvusStore:
             store.add(ids, vectors)
             store.sync()
         except BaseException:
+            # Half-written: nobody can use it; drop it (best effort, a later prune catches it).
+            with contextlib.suppress(CounselSearchError, *_SERVER_ERRORS):
+                store.drop_collection(collection, force=True)
             store.close()
             raise
         log.info("Milvus %s: %d vectors, %s index", collection, len(vectors), index_type)
@@ -345,6 +349,14 @@ class MilvusStore:
             if time.monotonic() > deadline:
                 raise VectorStoreError(f"the index of {self.collection} was not built in time")
             time.sleep(0.5)
+        if self.index_type != FLAT:
+            # Loaded while it grew, the collection is still served from Milvus's interim index
+            # (fixed breadth: recall@10 0.855 at 60k vectors whatever ef asked). Reloading
+            # serves the finished HNSW: ef 64 gave 0.938, 512 gave 0.998.
+            self._write("release", self._client.release_collection, self.collection)
+            self._write(
+                "load", self._client.load_collection, self.collection, timeout=BUILD_TIMEOUT
+            )
         self.count()
 
     def save(self, path: Path) -> None:

@@ -230,10 +230,6 @@ class PassageStore:
         sql = f"SELECT chunk, row, start, end FROM chunks WHERE row IN ({marks}) ORDER BY chunk"
         return [tuple(r) for r in self.conn.execute(sql, [int(r) for r in rows])]
 
-    def rows_of_chunks(self, chunks: Sequence[int]) -> dict[int, int]:
-        """Passage row of each chunk id."""
-        return self._mapping("SELECT chunk, row FROM chunks WHERE chunk IN ({marks})", chunks)
-
     def bm25(self, match: str, limit: int, rows: Sequence[int] | None = None) -> dict[int, float]:
         """{row: BM25 score} for an FTS5 MATCH expression, best first, higher is better.
 

