@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from index import publish as pub
 from index.backends import BackendError, alias, prefix
 from index.errors import IndexCorrupt
 from search import Searcher
-from tests.conftest import SEED
+from tests.conftest import ROOT, SEED
 
 QUERIES = [
     "I feel anxious and can't sleep",
@@ -234,3 +235,54 @@ def test_cli_build_and_search_on_milvus(
     assert main(["info", "--index", ix, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["backend"] == "milvus" and info["index_type"] == "flat"
+
+
+@pytest.fixture()
+def own_server(tmp_path: Path, milvus_uri: str):
+    """A second Milvus server of this test's own (the shared one must stay up), stopped at the
+    end whatever happens. Yields its URI and a function that stops it."""
+    script = ROOT / "scripts" / "milvus_server.sh"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1] // 16 * 16 % 50_000 + 10_000  # room for its 11 ports
+    data = tmp_path / "milvus"
+    subprocess.run(["bash", str(script), "start", str(data), str(port)], check=True, timeout=180)
+
+    def stop() -> None:
+        subprocess.run(["bash", str(script), "stop", str(data)], check=False, timeout=60)
+
+    try:
+        yield f"http://127.0.0.1:{port}", stop
+    finally:
+        stop()
+
+
+@pytest.mark.milvus
+def test_server_going_away_mid_session(
+    tmp_path: Path, own_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searches fail fast with a one-line error once the server is gone, and a build that
+    cannot reach it publishes nothing."""
+    uri, stop = own_server
+    monkeypatch.delenv("COUNSEL_SEARCH_MILVUS_URI")  # the index's own server, not the shared one
+    index_dir = tmp_path / "index"
+    build_index([SEED], index_dir, HashEmbedder(), backend="milvus", milvus_uri=uri)
+    published = (index_dir / pub.POINTER).read_text()
+    s = Searcher.open(index_dir)
+    assert s.search("trust my therapist", k=3, explain=False)
+    stop()
+    from index.milvus_store import VectorStoreUnavailable
+
+    started = time.monotonic()
+    with pytest.raises(VectorStoreUnavailable) as caught:
+        s.clear_query_cache()
+        s.search("a different question about sleep", k=3, explain=False)
+    assert time.monotonic() - started < 20
+    assert "\n" not in caught.value.one_line()
+    s.close()
+    extra = tmp_path / "more.md"
+    extra.write_text("# More\n\n## A new question?\n\nA new answer.\n", encoding="utf-8")
+    with pytest.raises(VectorStoreUnavailable):
+        add_sources([extra], index_dir, HashEmbedder())
+    assert (index_dir / pub.POINTER).read_text() == published
+    assert not [p for p in (index_dir / pub.VERSIONS).iterdir() if p.name.endswith(pub.PARTIAL)]
