@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,11 @@ class LexicalArrays:
             terms = {str(t): i for i, t in enumerate(z["terms"].tolist())}
             return cls(terms, z["ptr"], z["docs"], z["tf"], z["doclen"], int(z["n_rows"]))
 
+    @cached_property
+    def avgdl(self) -> float:
+        """Mean tokens per passage (all columns), as FTS5 computes it: once, not per query."""
+        return float(self.doclen.sum()) / max(self.n_rows, 1)
+
     def search(
         self, words: Sequence[str], limit: int, allowed: np.ndarray | None = None
     ) -> dict[int, float] | None:
@@ -142,7 +148,7 @@ class LexicalArrays:
             if len(tokens) != 1:
                 return None
             phrases.append(self.terms.get(tokens[0], -1))
-        avgdl = float(self.doclen.sum()) / max(self.n_rows, 1)
+        avgdl = self.avgdl
         parts_docs, parts_score = [], []
         for t in phrases:
             if t < 0:

@@ -85,3 +85,19 @@ def milvus_uri() -> str:
         pytest.skip("no Milvus server: set COUNSEL_SEARCH_MILVUS_URI (scripts/milvus_server.sh)")
     pytest.importorskip("pymilvus")
     return uri
+
+
+def assert_embeds_sensibly(model, dim: int) -> None:
+    """A real model gives unit vectors of its dimension, a paraphrase well above a stranger."""
+    import numpy as np
+
+    vecs = model.encode(
+        [
+            "I feel anxious before therapy",
+            "I am nervous about counseling",
+            "How to bake sourdough bread",
+        ]
+    )
+    assert vecs.shape == (3, dim)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2

@@ -139,18 +139,6 @@ def test_add_and_remove_publish_new_versions(
             store.close()
 
 
-class Failing(HashEmbedder):
-    """Fails on the second encode call: a build that dies half-way."""
-
-    calls = 0
-
-    def encode(self, texts, *, batch_size=64, progress=None):  # type: ignore[override]
-        Failing.calls += 1
-        if Failing.calls > 1:
-            raise RuntimeError("killed")
-        return super().encode(texts, batch_size=batch_size, progress=progress)
-
-
 def test_failed_build_leaves_the_last_good_version(
     tmp_path: Path, sample_corpus: Path, backend: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from index import (
@@ -20,6 +19,7 @@ from index import (
 )
 from index import embed as embed_mod
 from search import Searcher
+from tests.conftest import assert_embeds_sensibly
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +29,7 @@ def test_default_model_is_verified_and_offline() -> None:
     assert model.name == "all-MiniLM-L6-v2"
     assert model.fingerprint == f"sha256:{embed_mod.DEFAULT_MODEL_SHA256}"
     assert model.dim == 384
-    vecs = model.encode(
-        [
-            "I feel anxious before therapy",
-            "I am nervous about counseling",
-            "How to bake sourdough bread",
-        ]
-    )
-    assert vecs.shape == (3, 384)
-    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
+    assert_embeds_sensibly(model, 384)
 
 
 def test_corrupted_weights_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from index import ModelChecksumMismatch, ModelNotFound, mpnet
 from index.mpnet import PartFile, assemble_model, locate_part_files
+from tests.conftest import assert_embeds_sensibly
 
 rng = np.random.default_rng(0)
 WEIGHTS = rng.integers(0, 256, 40_000, dtype=np.uint8).tobytes()
@@ -313,13 +314,4 @@ def test_real_parts_unpack_and_encode() -> None:
     model = SentenceTransformerEmbedder(mpnet.MPNET_MODEL, path, f"sha256:{mpnet.MPNET_SHA256}")
     assert model.dim == 768
     assert model.model.max_seq_length == 384
-    vecs = model.encode(
-        [
-            "I feel anxious before my therapy sessions",
-            "I get nervous ahead of counseling appointments",
-            "How do I bake sourdough bread?",
-        ]
-    )
-    assert vecs.shape == (3, 768)
-    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
+    assert_embeds_sensibly(model, 768)
