@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import backends
+from index import backends, hubness
 from index import publish as pub
 from index.backends import Backend
 from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
@@ -141,6 +141,8 @@ def _write_version(
             LexicalArrays.from_db(store.conn).save(partial / pub.LEXICAL)
         store.close()
         vectors, embedded = _embed(texts, embedder, cache, progress)
+        owners = np.array([c[1] for c in chunks], dtype=np.int64)
+        hubness.save(partial / pub.HUBNESS, hubness.window_radii(vectors, owners))
         # Vectors are keyed by chunk id; the chunks table maps each to its passage row. The
         # index type (exact or IVF) follows the final count, so an update crossing the
         # threshold switches type.

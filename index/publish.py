@@ -37,6 +37,8 @@ PASSAGES = "passages.sqlite"
 VECTORS = "vectors.faiss"
 # BM25 postings as arrays (index/bm25.py); absent in older versions and large corpora.
 LEXICAL = "lexical.npz"
+# Hub radii of the windows (index/hubness.py); absent in older versions.
+HUBNESS = "hubness.npy"
 ENV_INDEX = "COUNSEL_SEARCH_INDEX"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import backends
+from index import backends, hubness
 from index import publish as pub
 from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.embed import Embedder
@@ -21,8 +21,9 @@ from index.store import PassageStore
 from index.tables import RankTables
 from index.vectors import FaissStore
 
-# One thread at a time reads a version's lexical arrays (the FTS5 pass uses a temp table).
-_LEXICAL_LOCK = threading.Lock()
+# One thread at a time derives a version's lexical arrays (the FTS5 pass uses a temp table) or
+# hub radii (both are computed once per version).
+_DERIVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,25 @@ class IndexVersion:
         read from the version's file, else from its FTS5 index (versions built before it)."""
         if self.manifest.passages > LEXICAL_ARRAYS_MAX_PASSAGES:
             return None
-        with _LEXICAL_LOCK:
+        with _DERIVE_LOCK:
             try:
                 return LexicalArrays.load(self.folder / pub.LEXICAL)
             except (OSError, ValueError, KeyError, zipfile.BadZipFile):
                 return LexicalArrays.from_db(self.passages.conn)
+
+    @cached_property
+    def radii(self) -> np.ndarray | None:
+        """Each window's hub radius (index/hubness.py; indexed by chunk id), for hubness-
+        corrected dense scores: read from the version's file, else computed from its vectors
+        when they are few enough for an exact pass (versions built before it), else None
+        (plain cosines)."""
+        windows = self.manifest.vectors
+        radii = hubness.load(self.folder / pub.HUBNESS, windows)
+        if radii is None and 0 < windows <= hubness.EXACT_MAX_WINDOWS:
+            with _DERIVE_LOCK:
+                ids = np.arange(windows)
+                radii = hubness.window_radii(self.vectors.get(ids), self.tables.chunk_row[ids])
+        return radii
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Refuse a model other than the one that built this version."""

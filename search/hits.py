@@ -19,9 +19,10 @@ WEAK_NOTE = (
 class Hit:
     """One ranked passage and why it ranked there.
 
-    `score` is the ranking score of the mode: the window cosine (dense), BM25 (lexical) or the
-    fused score (hybrid). `dense_score` is always the passage's cosine to the query (its
-    windows aggregated) and `window_cosine` that of its best window, whose answer span is
+    `score` is the ranking score of the mode: the dense score (dense), BM25 (lexical) or the
+    fused score (hybrid). `dense_score` is always the dense part: the cosines of the passage's
+    windows to the query, hubness-corrected (index/hubness.py) and aggregated.
+    `window_cosine` is the plain cosine of its closest window; the span that matched best is
     `matched_span`. `weak` flags a hit that does not really answer the query.
     """
 
@@ -38,10 +39,12 @@ class Hit:
     matched_terms: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        """The parts of the score a reader can interpret: "cosine 0.791 · BM25 12.3 · weak"."""
+        """The parts of the score a reader can interpret: "cosine 0.791 · BM25 12.3 · weak"
+        (the cosine of the closest window, a plain similarity in [-1, 1])."""
         parts = []
-        if self.dense_score is not None:
-            parts.append(f"cosine {self.dense_score:.3f}")
+        cosine = self.window_cosine if self.window_cosine is not None else self.dense_score
+        if cosine is not None:
+            parts.append(f"cosine {cosine:.3f}")
         if self.lexical_score is not None:
             parts.append(f"BM25 {self.lexical_score:.1f}")
         if self.weak:

@@ -23,6 +23,11 @@ def weak_threshold(model_name: str) -> float:
     return WEAK_COSINE.get(model_name, WEAK_COSINE["all-MiniLM-L6-v2"])
 
 
+# Hubness correction of dense scores (CSLS, index/hubness.py): a window scores its cosine to the
+# query minus this times its hub radius. 0.5 is CSLS's own formula (2 cos - r_q - r_w, halved),
+# not a tuned value; docs/quality.md shows the effect and nearby weights. 0 turns it off.
+HUB_WEIGHT = 0.5
+
 # Candidates taken from each side before fusion.
 CANDIDATES = 100
 # BM25 scores kept per query, so that dense candidates have theirs without a second FTS5 pass.

@@ -21,8 +21,9 @@ TIE_DECIMALS = 6
 
 @dataclass(frozen=True)
 class DenseScores:
-    """Dense scores of passages (aligned arrays): `score` aggregates a passage's window cosines,
-    `best` is its best window's cosine and [start, end) that window's span in the answer."""
+    """Dense scores of passages (aligned arrays): `score` aggregates a passage's hubness-
+    corrected window cosines, `best` is its highest plain window cosine and [start, end) the span
+    of its best window (by corrected cosine) in the answer."""
 
     rows: np.ndarray
     score: np.ndarray
@@ -58,15 +59,20 @@ def dense_scores(version: IndexVersion, vector: np.ndarray, rows: np.ndarray) ->
         empty = np.zeros(0)
         return DenseScores(rows, empty, empty, rows, rows)
     chunks, owner, offsets, _ = tables.chunks_of(rows)
-    cos = version.vectors.get(chunks) @ vector
-    best = np.maximum.reduceat(cos, offsets)
+    cos = (version.vectors.get(chunks) @ vector).astype(np.float64)
+    # Windows are ranked by their hubness-corrected cosine (index/hubness.py); the weak-match
+    # signal keeps the plain cosine its threshold was calibrated on.
+    radii = version.radii
+    adjusted = cos - ranking.HUB_WEIGHT * radii[chunks] if radii is not None else cos
+    best = np.maximum.reduceat(adjusted, offsets)
     # A row's first window is its opening; its matched span is its first best window.
-    at = np.minimum.reduceat(np.where(cos == best[owner], np.arange(cos.size), cos.size), offsets)
-    first, best = cos[offsets].astype(np.float64), best.astype(np.float64)
+    at = np.minimum.reduceat(
+        np.where(adjusted == best[owner], np.arange(cos.size), cos.size), offsets
+    )
     return DenseScores(
         rows,
-        ranking.window_score(first, best),
-        best,
+        ranking.window_score(adjusted[offsets], best),
+        np.maximum.reduceat(cos, offsets),
         tables.chunk_start[chunks[at]],
         tables.chunk_end[chunks[at]],
     )

@@ -46,6 +46,7 @@ def test_layout_and_manifest(hash_index: Path, sample_corpus: Path) -> None:
     current = (hash_index / pub.POINTER).read_text().strip()
     folder = hash_index / pub.VERSIONS / current
     assert sorted(p.name for p in folder.iterdir()) == [
+        "hubness.npy",
         "lexical.npz",
         "manifest.json",
         "passages.sqlite",

@@ -27,8 +27,10 @@ def test_hits_are_ranked_in_every_mode(searcher: Searcher, mode: str) -> None:
     assert scores == sorted(scores, reverse=True)
     assert hits[0].passage.question == "How do you build trust in a therapeutic relationship?"
     assert all(h.mode == mode for h in hits)
-    # Every hit carries its cosine; the lexical part is there unless the mode is dense.
-    assert all(-1.0001 <= h.dense_score <= 1.0001 for h in hits)
+    # Every hit carries its dense part (cosines less half a hub radius in [0, 1]) and its closest
+    # window's cosine; the lexical part is there unless the mode is dense.
+    assert all(-1.5001 <= h.dense_score <= 1.0001 for h in hits)
+    assert all(h.dense_score <= h.window_cosine <= 1.0001 for h in hits)
     assert all((h.lexical_score is None) == (mode == "dense") for h in hits)
     if mode == "dense":
         assert scores == [h.dense_score for h in hits]
