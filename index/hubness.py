@@ -6,8 +6,10 @@ cosine rankings whatever was asked. Cross-domain similarity local scaling (CSLS;
 2018, "Word translation without parallel data") corrects for it: a window's radius r(w) is the
 mean cosine of w to its K nearest neighbours, and a query is scored against w by
 cos(q, w) - r(w) / 2 (the paper's 2 cos - r_q - r_w, without r_q, which is the same for every
-window of one query and so changes no ranking). The neighbours here are the windows of the other
-passages, so a long answer's own windows do not inflate its radius.
+window of one query and so changes no ranking). The paper takes the neighbours among the
+queries; a search engine has no query set (and must not keep one), so they are taken among the
+windows of the other passages, which stand in for what gets asked; a long answer's own windows
+do not inflate its radius.
 
 The radii depend only on the corpus, so they are computed when a version is built and saved with
 it (`hubness.npy`, one float32 per window id). Exact k-NN up to EXACT_MAX_WINDOWS (8.5 s for
@@ -36,6 +38,9 @@ APPROX_NPROBE = 8
 # a few of its own among its windows' neighbours).
 MAX_OWN_WINDOWS = 64
 
+# Windows searched at a time (their neighbour lists: BLOCK * (k + 1 + own) ids and cosines).
+BLOCK = 32_768
+
 
 def window_radii(
     vectors: np.ndarray, owner: np.ndarray, k: int = NEIGHBOURS, exact_max: int | None = None
@@ -52,14 +57,19 @@ def window_radii(
     fetch = min(n, k + 1 + own)  # + 1: the window itself
     exact_max = EXACT_MAX_WINDOWS if exact_max is None else exact_max
     index = _exact(vectors) if n <= exact_max else _approximate(vectors)
-    sims, ids = index.search(vectors, fetch)
-    # Missing neighbours (-1 from an approximate search) and a passage's own windows are masked.
-    valid = (ids >= 0) & (owner[np.maximum(ids, 0)] != owner[:, None])
-    # Keep the k best valid neighbours of each row (results come sorted, best first).
-    valid &= np.cumsum(valid, axis=1) <= k
-    counts = valid.sum(axis=1)
-    total = np.where(valid, sims, 0.0).sum(axis=1)
-    return np.where(counts > 0, total / np.maximum(counts, 1), 0.0).astype(np.float32)
+    radii = np.zeros(n, dtype=np.float32)
+    # In blocks, so the neighbour lists of a million windows are never all in memory at once.
+    for start in range(0, n, BLOCK):
+        end = min(n, start + BLOCK)
+        sims, ids = index.search(vectors[start:end], fetch)
+        # Missing neighbours (-1 from an approximate search) and a passage's own windows are
+        # masked, then the k best valid ones of each row kept (results come best first).
+        valid = (ids >= 0) & (owner[np.maximum(ids, 0)] != owner[start:end, None])
+        valid &= np.cumsum(valid, axis=1) <= k
+        counts = valid.sum(axis=1)
+        total = np.where(valid, sims, 0.0).sum(axis=1)
+        radii[start:end] = np.where(counts > 0, total / np.maximum(counts, 1), 0.0)
+    return radii
 
 
 def _exact(vectors: np.ndarray) -> faiss.Index:

@@ -30,7 +30,11 @@ def _brute(vectors: np.ndarray, owner: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def test_exact_radii_are_the_mean_of_the_k_nearest_windows_of_other_passages() -> None:
+@pytest.mark.parametrize("block", [hubness.BLOCK, 64])
+def test_exact_radii_are_the_mean_of_the_k_nearest_windows_of_other_passages(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hubness, "BLOCK", block)  # 64: searched in five blocks
     vectors = _clustered(300)
     owner = np.repeat(np.arange(100), 3)  # three windows a passage
     radii = hubness.window_radii(vectors, owner, k=10)
