@@ -25,10 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import numpy as np  # noqa: E402
 import quality_models  # noqa: E402
 
-from index import build_index, hubness, load_embedder, open_index  # noqa: E402
+from index import build_index, load_embedder, open_index  # noqa: E402
 from index.errors import ModelNotFound  # noqa: E402
 from index.mpnet import locate_parts  # noqa: E402
 from search import MODES, Searcher, lexical, ranking  # noqa: E402
@@ -103,11 +102,8 @@ def radii_over(searcher: Searcher, k: int) -> Iterator[None]:
     """Temporarily use hub radii over k neighbours instead of the saved ones (ablations only)."""
     version = searcher.version
     saved = version.radii
-    ids = np.arange(version.manifest.vectors)
     # IndexVersion is frozen; its cached radii live in the instance dict.
-    vars(version)["radii"] = hubness.window_radii(
-        version.vectors.get(ids), version.tables.chunk_row[ids], k=k
-    )
+    vars(version)["radii"] = version.window_radii(k)
     try:
         yield
     finally:

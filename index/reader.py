@@ -70,9 +70,13 @@ class IndexVersion:
         radii = hubness.load(self.folder / pub.HUBNESS, windows)
         if radii is None and 0 < windows <= hubness.EXACT_MAX_WINDOWS:
             with _DERIVE_LOCK:
-                ids = np.arange(windows)
-                radii = hubness.window_radii(self.vectors.get(ids), self.tables.chunk_row[ids])
+                radii = self.window_radii()
         return radii
+
+    def window_radii(self, k: int = hubness.NEIGHBOURS) -> np.ndarray:
+        """Hub radii over k neighbours, computed from this version's stored vectors."""
+        ids = np.arange(self.manifest.vectors)
+        return hubness.window_radii(self.vectors.get(ids), self.tables.chunk_row[ids], k=k)
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Refuse a model other than the one that built this version."""
