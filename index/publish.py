@@ -9,7 +9,9 @@ Layout of an index directory:
 
 A build writes a fresh `versions/<name>.partial/` folder, renames it to `versions/<name>/` once
 every file is on disk, then replaces CURRENT. Readers follow CURRENT, so they see either the old
-version or the new one, never a half-written one.
+version or the new one, never a half-written one. Between the rename and the switch the folder
+holds an UNPUBLISHED marker, removed once CURRENT names it: a build killed in between leaves a
+complete folder that was never published, which no fallback serves and the next build removes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ POINTER = "CURRENT"
 VERSIONS = "versions"
 LOCK = "build.lock"
 PARTIAL = ".partial"
+# In a version folder from before its rename until CURRENT names it (see publish()).
+UNPUBLISHED = "UNPUBLISHED"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.sqlite"
 VECTORS = "vectors.faiss"
@@ -96,7 +100,11 @@ def current_version(index_dir: Path) -> Path:
 def publish(index_dir: Path, partial: Path) -> Path:
     """Make a completely written partial version the current one, atomically."""
     final = partial.with_name(partial.name.removesuffix(PARTIAL))
+    (partial / UNPUBLISHED).touch()
     fsync_tree(partial)
+    # The version CURRENT names was published, even if its build died before clearing its mark.
+    if (previous := _pointed(index_dir)) and "/" not in previous:
+        (index_dir / VERSIONS / previous / UNPUBLISHED).unlink(missing_ok=True)
     partial.rename(final)
     tmp = index_dir / f"{POINTER}.tmp-{secrets.token_hex(4)}"
     tmp.write_text(final.name + "\n", encoding="utf-8")
@@ -104,15 +112,33 @@ def publish(index_dir: Path, partial: Path) -> Path:
         os.fsync(fh.fileno())
     os.replace(tmp, index_dir / POINTER)  # the one atomic switch
     _fsync_dir(index_dir)
+    (final / UNPUBLISHED).unlink()
     return final
 
 
+def _pointed(index_dir: Path) -> str:
+    """The version name CURRENT holds, or "" when it is missing or unreadable."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def complete_versions(index_dir: Path) -> list[Path]:
-    """Folders of every fully written version (published now or before), newest first."""
+    """Folders of every fully written version (published now or before), newest first: not the
+    partial folder of a running or interrupted build, nor a complete one whose build was
+    killed before CURRENT named it."""
     versions_dir = index_dir / VERSIONS
     if not versions_dir.is_dir():
         return []
-    done = [p for p in versions_dir.iterdir() if p.is_dir() and not p.name.endswith(PARTIAL)]
+    current = _pointed(index_dir)
+    done = [
+        p
+        for p in versions_dir.iterdir()
+        if p.is_dir()
+        and not p.name.endswith(PARTIAL)
+        and (p.name == current or not (p / UNPUBLISHED).exists())
+    ]
     return sorted(done, key=lambda p: p.name, reverse=True)
 
 

@@ -96,7 +96,9 @@ class PassageStore:
                 f"{path} is missing", "rebuild the index with: counsel-search build SOURCE..."
             )
         try:
-            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
             conn.execute("SELECT count(*) FROM passages").fetchone()
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(

@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import threading
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from hypothesis import settings
 
 from index import HashEmbedder, build_index
 
@@ -15,6 +20,57 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "corpus"
 SEED = DATA / "000_6fe00c9fba106d10.txt"
 COUNSELCHAT = DATA / "counselchat_answers.csv"
+REQUIRE_MILVUS = "COUNSEL_SEARCH_REQUIRE_MILVUS"
+# A call that must end (a timeout, a refused connection) and has not after this long hangs.
+HANG_SECONDS = 180.0
+
+# Property tests: a per-example deadline that only a pathological (quadratic, exponential) blow-up
+# reaches; it is generous because the machines are shared and noisy, and it times nothing (the
+# examples take milliseconds; while generating, Hypothesis allows 1.25x the deadline, and fails
+# only if the slow example is slow again when replayed). Tests set their own max_examples where
+# 100 is not the right amount of search. HYPOTHESIS_PROFILE picks another registered profile.
+settings.register_profile(
+    "counsel-search", deadline=timedelta(seconds=5), max_examples=100, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "counsel-search"))
+
+T = TypeVar("T")
+
+
+def without_hanging(fn: Callable[[], T], what: str, seconds: float = HANG_SECONDS) -> T:
+    """fn()'s result (or its exception), run in a thread: a failure naming `what` only if it has
+    not returned after `seconds`. A guard against a hang, not a speed check."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="hang-guard", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"{what} had not returned after {seconds:g} s: it hangs", pytrace=False)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+def milvus_skip_or_fail(why: str) -> None:
+    """Skip a Milvus test, or fail it when COUNSEL_SEARCH_REQUIRE_MILVUS=1 (CI)."""
+    if os.environ.get(REQUIRE_MILVUS) == "1":
+        pytest.fail(f"{REQUIRE_MILVUS}=1 but {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def require_pymilvus() -> None:
+    """pymilvus importable, else a skip (a failure when COUNSEL_SEARCH_REQUIRE_MILVUS=1)."""
+    try:
+        import pymilvus  # noqa: F401
+    except ImportError as exc:
+        milvus_skip_or_fail(f'pymilvus cannot be imported ({exc}): pip install -e ".[milvus]"')
 
 
 def write_sample_csv(path: Path, rows: int = 120) -> Path:
@@ -77,13 +133,10 @@ def milvus_uri() -> str:
     scripts/milvus_server.sh), or a skip: a failure when COUNSEL_SEARCH_REQUIRE_MILVUS=1 (CI)."""
     uri = os.environ.get("COUNSEL_SEARCH_MILVUS_URI", "").strip()
     if not uri:
-        if os.environ.get("COUNSEL_SEARCH_REQUIRE_MILVUS") == "1":
-            pytest.fail(
-                "COUNSEL_SEARCH_REQUIRE_MILVUS=1 but COUNSEL_SEARCH_MILVUS_URI is not set",
-                pytrace=False,
-            )
-        pytest.skip("no Milvus server: set COUNSEL_SEARCH_MILVUS_URI (scripts/milvus_server.sh)")
-    pytest.importorskip("pymilvus")
+        milvus_skip_or_fail(
+            "no Milvus server: set COUNSEL_SEARCH_MILVUS_URI (scripts/milvus_server.sh)"
+        )
+    require_pymilvus()
     return uri
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from index import publish as pub
 from index.backends import BackendError, alias, prefix
 from index.errors import IndexCorrupt
 from search import Searcher
-from tests.conftest import ROOT, SEED
+from tests.conftest import ROOT, SEED, without_hanging
 
 QUERIES = [
     "I feel anxious and can't sleep",
@@ -192,12 +191,12 @@ def test_server_gone_is_a_one_line_error(
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
     monkeypatch.setenv("COUNSEL_SEARCH_MILVUS_URI", dead)
-    started = time.monotonic()
     from index.milvus_store import VectorStoreUnavailable
 
     with pytest.raises(VectorStoreUnavailable) as caught:
-        open_index(index_dir, fallback=True)  # an outage is not hidden behind an old version
-    assert time.monotonic() - started < 20
+        # An outage is not hidden behind an old version. (The guard only catches a hang: the
+        # store's calls have their own timeouts; speed is measured in benchmarks/.)
+        without_hanging(lambda: open_index(index_dir, fallback=True), "opening a dead server")
     assert "\n" not in caught.value.one_line() and "unreachable" in caught.value.one_line()
     # A collection dropped behind the index's back: the index is damaged, not the server.
     monkeypatch.setenv("COUNSEL_SEARCH_MILVUS_URI", milvus_uri)
@@ -249,8 +248,8 @@ def own_server(tmp_path: Path, milvus_uri: str):
 def test_server_going_away_mid_session(
     tmp_path: Path, own_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Searches fail fast with a one-line error once the server is gone, and a build that
-    cannot reach it publishes nothing."""
+    """Searches fail with a one-line error (and do not hang) once the server is gone, and a
+    build that cannot reach it publishes nothing."""
     uri, stop = own_server
     monkeypatch.delenv("COUNSEL_SEARCH_MILVUS_URI")  # the index's own server, not the shared one
     index_dir = tmp_path / "index"
@@ -261,11 +260,12 @@ def test_server_going_away_mid_session(
     stop()
     from index.milvus_store import VectorStoreUnavailable
 
-    started = time.monotonic()
+    s.clear_query_cache()
     with pytest.raises(VectorStoreUnavailable) as caught:
-        s.clear_query_cache()
-        s.search("a different question about sleep", k=3, explain=False)
-    assert time.monotonic() - started < 20
+        without_hanging(
+            lambda: s.search("a different question about sleep", k=3, explain=False),
+            "a search on a stopped server",
+        )
     assert "\n" not in caught.value.one_line()
     s.close()
     extra = tmp_path / "more.md"

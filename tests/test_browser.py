@@ -25,7 +25,7 @@ import pytest
 from index import add_sources, load_embedder
 from search.export import FIELDS
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Flags for a closed network and a root user (see the machine notes in DEVELOPERS.md).
@@ -80,11 +80,10 @@ def server(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     doc.write_text(HOSTILE, encoding="utf-8")
     add_sources([doc], index_dir, load_embedder())
     port = _free_port()
-    env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(index_dir)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-    cmd += ["--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Started the way a user starts it, so the page runs with the command's own settings
+    # (tests/test_app_command.py checks those: loopback address, no usage statistics).
+    cmd = [sys.executable, "-m", "cli", "app", "--port", str(port), "--index", str(index_dir)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

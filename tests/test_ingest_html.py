@@ -25,7 +25,7 @@ _SECRETS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.one_of(_HTML_PIECES, _SECRETS), max_size=30))
 @example(["<p>a</p>", "<!--", "<script>SECRET</script>", "<p>b</p>"])  # unclosed comment
 def test_script_and_style_never_become_text(pieces: list[str]) -> None:

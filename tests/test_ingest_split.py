@@ -291,7 +291,7 @@ def test_unbroken_text_is_cut_anywhere() -> None:
     assert [len(p) for p in pieces] == [1500, 1500, 200]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     st.lists(
         st.text(alphabet=st.sampled_from("abc .!\n"), min_size=0, max_size=400),

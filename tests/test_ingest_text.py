@@ -73,7 +73,7 @@ def test_nul_bytes_are_binary() -> None:
         decode_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "f.bin")
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(st.text())
 @example("A\x1b\u0300")  # a control character between a letter and its accent
 @example("e\u200b\u0301")  # a zero-width space there

@@ -8,7 +8,6 @@ COUNSEL_SEARCH_REQUIRE_MILVUS=1 makes that a failure (CI).
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import pytest
 import index.vectors as vec
 from index.errors import IndexNotFound, ModelMismatch
 from index.vectors import FaissStore
+from tests.conftest import require_pymilvus, without_hanging
 
 DIM = 32
 N = 2_000
@@ -242,15 +242,16 @@ def test_alias_switch_and_guarded_drop(milvus_store, milvus_uri: str, corpus) ->
 
 
 def test_unreachable_server_is_a_typed_one_line_error() -> None:
-    pytest.importorskip("pymilvus")
+    require_pymilvus()  # no server needed; CI (COUNSEL_SEARCH_REQUIRE_MILVUS=1) must run it
     from index.milvus_store import MilvusStore, VectorStoreUnavailable
 
     with socket.socket() as sock:  # a loopback port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    started = time.monotonic()
+    uri = f"http://127.0.0.1:{port}"
     with pytest.raises(VectorStoreUnavailable) as caught:
-        MilvusStore.open(f"http://127.0.0.1:{port}", "anything")
-    assert time.monotonic() - started < 15
+        # The calls have their own timeouts and a bounded number of tries: this only catches
+        # an open that never ends (speed is measured in benchmarks/, not here).
+        without_hanging(lambda: MilvusStore.open(uri, "anything"), "opening an unreachable server")
     line = caught.value.one_line()
     assert "\n" not in line and f"127.0.0.1:{port}" in line

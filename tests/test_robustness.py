@@ -227,7 +227,7 @@ def test_a_several_megabyte_line_is_cheap_and_cut_into_bounded_passages(
     assert "".join(p.answer for p in passages).replace(" ", "") == line.replace(" ", "")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(alphabet=" .0123456789ab\t\u0663\u00a0*_`", max_size=30))
 def test_linear_rewrites_match_the_expressions_they_replace(text: str) -> None:
     # The quadratic regular expressions were replaced for speed, not to change what they do.
@@ -292,7 +292,7 @@ def _expected_texts(kept: list[Line]) -> list[str]:
     return texts
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(documents(), st.sampled_from(["txt", "md", "html"]))
 @example("A\x1b\u0300 is a letter\nWhat is it?\nA grave A.", "txt")  # NFC before control drop
 def test_split_keeps_every_body_line_once_and_in_order(raw: str, kind: str) -> None:
