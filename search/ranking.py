@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.models import weak_cosine
+
 MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
 # Weight of the dense part in the hybrid score (lexical gets 1 - ALPHA). Tuned on the dev queries
@@ -11,16 +13,13 @@ DEFAULT_MODE = "hybrid"
 ALPHA = 0.8
 # How much the best answer to the same question lifts its sibling answers.
 GROUP_WEIGHT = 1.0
-# A hit whose best window has a cosine below its model's threshold is a weak match: nothing in
-# the corpus really answers the query. Cosine scales differ between models, so the threshold is
-# per model, calibrated on the bench dev queries (docs/quality.md, "Weak matches"); a model not
-# listed uses the default model's.
-WEAK_COSINE = {"all-MiniLM-L6-v2": 0.30, "all-mpnet-base-v2": 0.25, "hash-test": 0.30}
 
 
 def weak_threshold(model_name: str) -> float:
-    """The weak-match cosine threshold for a model."""
-    return WEAK_COSINE.get(model_name, WEAK_COSINE["all-MiniLM-L6-v2"])
+    """The weak-match cosine threshold for a model: a hit whose best window is below it is a
+    weak match (nothing in the corpus really answers the query). Per model, from the registry
+    (index/models.py), since cosine scales differ between models."""
+    return weak_cosine(model_name)
 
 
 # Hubness correction of dense scores (CSLS, index/hubness.py): a window scores its cosine to the

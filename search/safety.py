@@ -2,21 +2,40 @@
 
 Such a query gets a notice to contact emergency services or a crisis line above its results
 (the results still follow). Missing a person in crisis costs far more than an extra notice, so
-the check favours recall: phrase patterns catch the common wordings, and a semantic check (cosine
-to a few plain statements of crisis) catches paraphrases the patterns don't list. Nothing about
-the query is logged or kept.
+the check favours recall, in two halves:
+
+- phrase rules and cue pairs (search/crisis_patterns.py) catch the common wordings;
+- a semantic check catches paraphrases no rule lists: the query (and each clause of a long
+  query) is compared with a bank of crisis phrasings and of ordinary questions, idioms of death
+  and harm among them (search/crisis_bank.txt). The notice shows when the query is closer to the
+  crisis side by at least the model's margin (index/models.py; negative margins lean to recall).
+  Comparing with both sides, not only crisis statements, is what keeps "this job is killing me"
+  and "I can't sleep at night" out: they have ordinary neighbours closer than any crisis one.
+
+Figures, and how each model's margin was calibrated: docs/safety.md. Nothing about the query is
+logged or kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from index import Embedder
+from index.models import crisis_margin
+from index.mpnet import default_cache_dir
+from search import derived
+from search.crisis_patterns import crisis_by_pattern
 
+log = logging.getLogger(__name__)
+
+BANK = Path(__file__).with_name("crisis_bank.txt")
 CRISIS_NOTE = (
     "If you are thinking about suicide or harming yourself, or you are in danger right now, "
     "please contact your local emergency number or a crisis line now (in the US, call or text "
@@ -24,90 +43,91 @@ CRISIS_NOTE = (
     "alone. The passages below are not a substitute for help."
 )
 
-_ME = r"(?:my ?self|me)"
-_PATTERNS = [
-    r"suicid",
-    r"\bkill(?:ing|ed)? my ?self",
-    r"\b(?:want|wish|pray) (?:someone|somebody|god|they|he|she) (?:to|would) kill me",
-    r"\b(?:end|ending|take|taking) (?:my|it|my own) ?(?:own )?(?:life|all)\b",
-    r"\bend (?:it|things|everything)\b",
-    r"\b(?:want|wanna|going|plan\w*|ready|wish(?:ing)?|deserve) (?:to )?(?:just )?die\b",
-    r"\bwant(?:ed)? to be dead\b",
-    r"\b(?:better off|rather be|wish i was|wish i were) dead\b",
-    r"\b(?:don'?t|do not|didn'?t) want to (?:live|be alive|exist|wake up|be here)\b",
-    r"\bno (?:reason|point|will) (?:to |in |for )?(?:live|living|going on|life)\b",
-    r"\bself[- ]?harm",
-    r"\b(?:hurt|hurting|harm|harming|cut|cutting|burn|burning|starve|starving) " + _ME,
-    r"\bcutting\b",
-    r"\boverdos|\bod on\b",
-    r"\b(?:swallow|take|took|taking) (?:all|a bunch of|a lot of|a handful of) "
-    r"(?:of )?(?:my |the )?pills",
-    r"\bhang(?:ing)? " + _ME,
-    r"\bjump(?:ing)? (?:off|from|in front)",
-    r"\bslit\w* (?:my )?wrists?",
-    r"\bcan'?t (?:go on|take (?:it|this) any ?more|keep going)\b",
-    r"\b(?:give|giving) up on (?:life|living)\b",
-    r"\bnot (?:be|being) (?:here|alive|around) any ?more\b",
-    r"\bwon'?t be (?:here|alive|around) (?:any ?more|tomorrow|after)",
-    r"\b(?:goodbye|suicide) (?:letter|note)s?\b",
-    r"\b(?:better off|happier) without me\b",
-    r"\b(?:nobody|no one|no-one) (?:would|will) (?:miss|care) (?:about )?(?:me|if i)",
-    r"\b(?:rather not|don'?t want to|do not want to) exist\b",
-    r"\bnot worth living\b",
-    r"\bdisappear forever\b",
-    r"\b(?:going|gonna|threaten\w*|trying) to (?:kill|hurt|shoot|stab) (?:me|us)\b",
-    r"\b(?:i am|i'm|we are|we're) in danger\b",
-    r"\bafraid for my life\b",
-    r"\b(?:has|had|with) a (?:gun|knife)\b",
-    r"\bunsafe at home\b",
-]
-_RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
-# Plain statements of crisis for the semantic check. A query whose embedding is this close to
-# any of them gets the notice (threshold per model, below).
-EXEMPLARS = (
-    "I want to kill myself",
-    "I am thinking about suicide",
-    "I don't want to live anymore",
-    "I want to end my life",
-    "I have been hurting myself on purpose",
-    "I am going to take all my pills tonight",
-    "there is no point in living, everyone would be better off without me",
-    "I feel like disappearing forever and never waking up",
-    "someone is threatening to kill me and I am scared for my safety",
-    "I am in danger right now",
-)
-# Calibrated on tests/data/crisis_phrasings.txt: with all-MiniLM-L6-v2 the ordinary questions
-# there reach at most 0.46 and the crisis phrasings no pattern catches start at 0.55; 0.50 sits
-# between, leaning towards recall. Models not listed get the patterns only.
-CRISIS_COSINE = {"all-MiniLM-L6-v2": 0.50}
+def read_bank(path: Path = BANK) -> dict[str, list[str]]:
+    """The phrasings of a bank file by section ("crisis", "ordinary"); `#` lines are comments."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+        elif line and not line.startswith("#"):
+            sections.setdefault(current, []).append(line)
+    return sections
 
 
-def crisis_by_pattern(query: str) -> bool:
-    """True when the query contains a listed wording of suicide, self-harm or danger."""
-    text = " ".join(query.translate(_APOSTROPHES).lower().split())
-    return bool(_RE.search(text))
+# A long query is also judged clause by clause: "gave my dog to my sister and sold my guitar, I
+# won't need anything after this weekend" carries its danger in one clause, which the whole
+# sentence's embedding dilutes.
+_CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+|\b(?:and|but|so|because|though)\b", re.IGNORECASE)
+_MIN_CLAUSE_WORDS = 4
+
+
+def clauses(query: str) -> list[str]:
+    """The clauses of a query worth judging on their own (three words or more), not counting
+    the query itself."""
+    whole = query.strip()
+    parts = (p.strip() for p in _CLAUSE_SPLIT.split(whole))
+    return list(
+        dict.fromkeys(p for p in parts if len(p.split()) >= _MIN_CLAUSE_WORDS and p != whole)
+    )
 
 
 class CrisisCheck:
-    """Patterns plus, for models with a calibrated threshold, the semantic check."""
+    """Patterns plus, for models with a calibrated margin, the semantic check."""
 
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-        self._threshold = CRISIS_COSINE.get(embedder.name)
-        self._exemplars: np.ndarray | None = None
+    def __init__(self, embedder: Embedder, bank: Path = BANK) -> None:
+        self.embedder = embedder
+        self.margin = crisis_margin(embedder.name)
+        self._bank_path = bank
+        self._bank: tuple[np.ndarray, np.ndarray] | None = None  # crisis, ordinary vectors
         self._lock = threading.Lock()
 
-    def _exemplar_vectors(self) -> np.ndarray:
+    def _bank_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bank's vectors: computed once per model and bank text, then read from the cache
+        (a few seconds of encoding saved at every start of the CLI)."""
         with self._lock:
-            if self._exemplars is None:
-                self._exemplars = self._embedder.encode(list(EXEMPLARS))
-            return self._exemplars
+            if self._bank is None:
+                bank = read_bank(self._bank_path)
+                crisis, ordinary = bank["crisis"], bank["ordinary"]
+                key = [self.embedder.fingerprint, *crisis, "\x1e", *ordinary]
+                digest = hashlib.sha256("\n".join(key).encode()).hexdigest()[:16]
+                name = re.sub(r"[^A-Za-z0-9._-]+", "_", self.embedder.name)
+                path = default_cache_dir() / "crisis" / f"{name}-{digest}.npz"
+                cached = derived.load(path, key)
+                if cached is not None:
+                    vectors = cached["vectors"]
+                else:
+                    vectors = self.embedder.encode(crisis + ordinary)
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        derived.save(path, key, vectors=vectors)
+                    except OSError as exc:
+                        log.info("crisis bank vectors kept in memory only (%s)", exc)
+                self._bank = (vectors[: len(crisis)], vectors[len(crisis) :])
+            return self._bank
 
-    def score(self, vector: np.ndarray) -> float:
-        """Highest cosine of a query vector to the crisis statements."""
-        return float(np.max(self._exemplar_vectors() @ vector))
+    def warm(self) -> None:
+        """Compute (or read) the bank's vectors now rather than at the first query."""
+        if self.margin is not None:
+            self._bank_vectors()
+
+    def margins(self, vectors: np.ndarray) -> np.ndarray:
+        """For each row: cosine to the closest crisis phrasing less the cosine to the closest
+        ordinary one."""
+        crisis, ordinary = self._bank_vectors()
+        return (vectors @ crisis.T).max(axis=1) - (vectors @ ordinary.T).max(axis=1)
+
+    def score(self, query: str, vector: np.ndarray | None = None) -> float:
+        """The query's semantic crisis score: the highest margin of the query and its clauses.
+        `vector` is the query's own embedding when the caller has it."""
+        parts = clauses(query)
+        whole = self.embedder.encode([query.strip()])[0] if vector is None else vector
+        rows = [whole[None, :]]
+        if parts:
+            rows.append(self.embedder.encode(parts))
+        return float(self.margins(np.vstack(rows)).max())
 
     def __call__(self, query: str, vector: Callable[[], np.ndarray] | None = None) -> bool:
         """Does this query call for the crisis notice? `vector` gives the query's embedding
@@ -116,7 +136,6 @@ class CrisisCheck:
             return False
         if crisis_by_pattern(query):
             return True
-        if self._threshold is None:
+        if self.margin is None:
             return False
-        v = vector() if vector is not None else self._embedder.encode([query.strip()])[0]
-        return self.score(v) >= self._threshold
+        return self.score(query, vector() if vector is not None else None) >= self.margin

@@ -18,6 +18,7 @@ from index import (
     load_embedder,
 )
 from index import embed as embed_mod
+from index.models import MINILM
 from search import Searcher
 from tests.conftest import assert_embeds_sensibly
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.integration
 def test_default_model_is_verified_and_offline() -> None:
     model = load_embedder()
     assert model.name == "all-MiniLM-L6-v2"
-    assert model.fingerprint == f"sha256:{embed_mod.DEFAULT_MODEL_SHA256}"
+    assert model.fingerprint == f"sha256:{MINILM.sha256}"
     assert model.dim == 384
     assert_embeds_sensibly(model, 384)
 
