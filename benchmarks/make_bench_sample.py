@@ -7,7 +7,9 @@ Only the CounselChat tasks (MIT licence) are sampled: the FAQ task's data states
 must not be redistributed. Per task: the first `--queries` dev queries in file order, every
 corpus passage relevant to them, then the first other passages in file order until the corpus
 holds `--passages`. Lines are copied byte for byte (file formats unchanged), in their original
-order, so the output is deterministic and diffs cleanly.
+order, so the output is deterministic and diffs cleanly. For `articles` (documents): the first
+`--articles` article files by name, copied whole, and every dev query all of whose relevant
+passages are in them.
 """
 
 from __future__ import annotations
@@ -47,18 +49,39 @@ def sample_task(src: Path, dst: Path, queries: int, passages: int) -> tuple[int,
     return len(chosen), len(kept)
 
 
+def sample_articles(src: Path, dst: Path, articles: int) -> tuple[int, int]:
+    """Copy the first `articles` files of src/docs and the dev queries they fully answer."""
+    files = sorted((src / "docs").iterdir())[:articles]
+    names = {f.name for f in files}
+    (dst / "docs").mkdir(parents=True, exist_ok=True)
+    for f in files:
+        (dst / "docs" / f.name).write_bytes(f.read_bytes())
+    chosen = [
+        ln
+        for ln in _lines(src / "queries.dev.jsonl")
+        if all(r["source"] in names for r in json.loads(ln)["relevant"])
+    ]
+    (dst / "queries.dev.jsonl").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    return len(chosen), len(files)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "bench")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench_sample")
     parser.add_argument("--queries", type=int, default=40, help="dev queries per task")
     parser.add_argument("--passages", type=int, default=400, help="corpus passages per task")
+    parser.add_argument("--articles", type=int, default=12, help="article files of `articles`")
     args = parser.parse_args(argv)
     for task in TASKS:
         n_queries, n_passages = sample_task(
             args.bench / task, args.out / task, args.queries, args.passages
         )
         print(f"{task}: {n_queries} queries, {n_passages} passages -> {args.out / task}")
+    n_queries, n_files = sample_articles(
+        args.bench / "articles", args.out / "articles", args.articles
+    )
+    print(f"articles: {n_queries} queries, {n_files} articles -> {args.out / 'articles'}")
     return 0
 
 

@@ -8,7 +8,6 @@ weak-match cosines of its top hits, to calibrate its threshold as the default mo
 
 from __future__ import annotations
 
-import hashlib
 import math
 import statistics
 import tempfile
@@ -16,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench_tasks import source_key, task_queries, task_source
+
 from index import build_index, load_embedder, open_index
 from search import Searcher, ranking
-from search.evaluate import EvalResult, evaluate, load_queries
+from search.evaluate import EvalResult, evaluate
 
 ALPHAS = (0.6, 0.7, 0.8, 0.9)
 
@@ -47,8 +48,8 @@ def measure(model: str, bench: Path, tasks: list[str], off_topic: list[str]) -> 
     with tempfile.TemporaryDirectory(prefix="counsel-models-") as tmp:
         indexes: dict[str, Path] = {}
         for task in tasks:
-            corpus = bench / task / "corpus.jsonl"
-            key = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
+            corpus = task_source(bench, task)
+            key = source_key(corpus)
             if key not in indexes:
                 started = time.perf_counter()
                 report = build_index([corpus], Path(tmp) / key, embedder)
@@ -56,7 +57,7 @@ def measure(model: str, bench: Path, tasks: list[str], off_topic: list[str]) -> 
                 run.passages[task] = report.passages
                 indexes[key] = Path(tmp) / key
             searcher = Searcher(open_index(indexes[key]), embedder)
-            queries = load_queries(bench / task / "queries.dev.jsonl")
+            queries = task_queries(searcher, bench, task)
             run.results[task] = {m: evaluate(searcher, queries, m) for m in ("dense", "hybrid")}
             run.sweep[task] = {}
             for alpha in ALPHAS:

@@ -217,23 +217,30 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add(
         "eval",
-        "Measure ranking quality: build a temporary index of a judged corpus, run its queries, "
-        "print nDCG@10, MRR@10, Recall@10, Recall@100 and query latency p50/p95.",
-        "counsel-search eval --corpus ../shared/bench/cc_title_to_answer/corpus.jsonl "
-        "--queries ../shared/bench/cc_title_to_answer/queries.dev.jsonl --mode all",
+        "Measure ranking quality: build a temporary index of a judged corpus (passages with ids, "
+        "or a folder of documents read as `build` reads them), run its queries, print nDCG@10, "
+        "MRR@10, Recall@10, Recall@100 and query latency p50/p95.",
+        "counsel-search eval --docs data/bench_sample/articles/docs "
+        "--queries data/bench_sample/articles/queries.dev.jsonl --mode all",
         cmd_eval,
     )
-    p.add_argument(
+    corpus = p.add_mutually_exclusive_group(required=True)
+    corpus.add_argument(
         "--corpus",
-        required=True,
         metavar="CORPUS.jsonl",
         help="passages: {id, question, answer, ...} a line; ids are kept",
+    )
+    corpus.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="documents (any supported files, e.g. Q&A articles), split as `build` splits them",
     )
     p.add_argument(
         "--queries",
         required=True,
         metavar="QUERIES.jsonl",
-        help="{qid, query, relevant_ids} a line",
+        help="{qid, query, relevant_ids} a line (with --corpus), or {qid, query, relevant: "
+        "[{source: FILE NAME, question: TEXT}]} naming passages by file and question",
     )
     p.add_argument(
         "--mode",

@@ -22,7 +22,7 @@ from index.publish import ENV_INDEX
 from index.uploads import MAX_UPLOAD_MB
 from ingest import CounselSearchError, read_sources
 from search import MODES, Searcher
-from search.evaluate import evaluate, load_queries
+from search.evaluate import evaluate, load_queries, resolve
 from search.explore import corpus_map, themes, umap_available
 from search.export import MAP_FIELDS, hit_rows, map_rows, theme_rows, to_csv, to_jsonl
 from search.safety import CRISIS_NOTE
@@ -178,25 +178,33 @@ def _export(rows: list[dict], fmt: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    queries = load_queries(args.queries)
+    judged = load_queries(args.queries)
     embedder = load_embedder(args.model)
     modes = list(MODES) if args.mode == "all" else [args.mode]
+    corpus = args.docs or args.corpus
     with tempfile.TemporaryDirectory(prefix="counsel-eval-") as tmp:
         progress, close = progress_bars(sys.stderr.isatty() and not args.json)
         try:
-            report = build_index([args.corpus], Path(tmp), embedder, progress=progress)
+            report = build_index([corpus], Path(tmp), embedder, progress=progress)
         finally:
             close()
         for err in report.errors:
             print(f"warning: {err.one_line()}", file=sys.stderr)
         searcher = Searcher(open_index(Path(tmp)), embedder)
+        queries, unmatched = resolve(judged, searcher.version.passages)
+        if unmatched:
+            print(
+                f"warning: {args.queries}: {unmatched} relevant passages match no passage of "
+                "the index (by file name and question); they count as misses",
+                file=sys.stderr,
+            )
         results = [evaluate(searcher, queries, mode) for mode in modes]
         searcher.close()
     if args.json:
         for r in results:
             emit_json(
                 {
-                    "corpus": args.corpus,
+                    "corpus": corpus,
                     "queries_file": args.queries,
                     "model": embedder.name,
                     "passages": report.passages,

@@ -24,11 +24,17 @@ def passage_context(passage: Passage) -> str:
     Prefixed to every window it situates the text: an answer that never names its subject
     ("it gets easier with practice") still embeds near questions about that subject. On the bench
     dev sets this lifted hybrid nDCG@10 by about 0.01 (docs/quality.md).
+
+    A title that is itself a question is no such header: Q&A articles are often named after
+    their first question, and leading every passage with it made all passages of an article
+    look alike to the model (a sibling outranked the right answer), so it is left out.
     """
     for key in CONTEXT_FIELDS:
         value = passage.metadata.get(key)
         if isinstance(value, str) and value.strip():
             value = " ".join(value.replace("-", " ").replace("_", " ").split())
+            if key == "title" and value.endswith("?"):
+                continue
             if value.lower() != passage.question.lower():
                 return value[:100]
     return ""

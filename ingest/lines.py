@@ -68,6 +68,7 @@ class Line:
     text: str
     kind: str
     question: str = ""  # the heading or question, markers removed; "" for text and blank lines
+    no: int = -1  # position among the document's lines, where the splitter numbers them
 
     @property
     def starts_passage(self) -> bool:
@@ -97,6 +98,11 @@ def question_text(line: str) -> str | None:
         return None
     words = len(text.split())
     return text if 2 <= words <= MAX_QUESTION_WORDS else None
+
+
+def has_inner_sentence(text: str) -> bool:
+    """True when a sentence ends inside the text ("I see. Why?"), not only at its end."""
+    return bool(_INNER_SENTENCE.search(text))
 
 
 def key(text: str) -> str:

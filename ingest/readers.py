@@ -15,7 +15,7 @@ from pathlib import PurePath
 
 from ingest.errors import IngestError, SourceNotFound, UnsupportedFile
 from ingest.markup import html_to_text
-from ingest.split import parse_document, split_document
+from ingest.split import Unanswered, parse_document, split_document_report
 from ingest.tables import pick_columns, read_csv, read_jsonl, rows_to_passages
 from ingest.text import decode_bytes
 from ingest.types import IngestResult, Passage, SourceFile, doc_id_for
@@ -146,7 +146,8 @@ def read_file_report(
         else:
             doc = parse_document(source, text, kind)
         title = doc.title
-        passages = split_document(doc)
+        passages, unanswered = split_document_report(doc)
+        warnings.extend(_unanswered(source, text, unanswered))
         if not passages:
             raise IngestError(
                 source, "has no text to index", hint="check that it is the file you meant"
@@ -172,6 +173,25 @@ def read_file_report(
         n_passages=len(passages),
     )
     return FileRead(file, tuple(passages), tuple(warnings))
+
+
+def _unanswered(source: str, text: str, questions: list[Unanswered]) -> list[IngestError]:
+    """A warning per question with nothing under it, at its line in the file: the line that
+    holds its words with as many such lines after it as the splitter counted."""
+    lines = text.splitlines()
+    out = []
+    for q in questions:
+        holding = [i for i, line in enumerate(lines) if q.question in line]
+        line = holding[-1 - q.after] + 1 if q.after < len(holding) else None
+        out.append(
+            IngestError(
+                source,
+                f"the question {q.question!r} has nothing under it; it is not indexed",
+                hint="add its answer below it, or remove the line",
+                line=line,
+            )
+        )
+    return out
 
 
 def read_file(

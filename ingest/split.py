@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingest.lines import (
     BLANK,
+    HEADING,
+    QUESTION,
     TEXT,
     Line,
     classify,
+    has_inner_sentence,
     is_short_title,
     is_toc_entry,
     is_toc_header,
@@ -62,9 +66,13 @@ def parse_document(source: str, text: str, kind: str = "txt", title: str | None 
 
 def _plain_title(text: str) -> str:
     lines = [line for line in text.split("\n") if line]
-    if len(lines) < 2 or is_toc_header(lines[0]) or not is_short_title(lines[0]):
+    if len(lines) < 2 or is_toc_header(lines[0]):
         return ""
-    return lines[0]
+    # A line right above a "Table of Contents" is the title even when it is two sentences
+    # ("My past is holding me back. How can I get my life back?").
+    if is_short_title(lines[0]) or (is_toc_header(lines[1]) and question_text(lines[0])):
+        return lines[0]
+    return ""
 
 
 def _markdown_title(text: str) -> str:
@@ -76,6 +84,8 @@ def _markdown_title(text: str) -> str:
         return strip_markers(heading[1])
     if len(lines) > 1 and _SETEXT_H1.match(lines[1]):
         return strip_markers(lines[0])
+    if len(lines) > 1 and is_toc_header(lines[1]) and question_text(lines[0]):
+        return strip_markers(lines[0])  # a question right above "Table of Contents"
     return ""
 
 
@@ -84,18 +94,43 @@ def split_document(doc: Document) -> list[Passage]:
 
     The kind comes from `doc.metadata["kind"]`, else from the source's extension. The title
     line (when it repeats `doc.title`) and a table of contents are metadata, not passages, but
-    a title that is also the first question still makes that question's passage.
+    a title that is also the first question still makes that question's passage. A question
+    with nothing under it is no passage (`split_document_report` names them).
     """
+    return split_document_report(doc)[0]
+
+
+class Unanswered(NamedTuple):
+    """A question left out because nothing is under it. `after` counts the lines after it
+    that hold its words (a later section under the same question), so a reader can find its
+    line in the file: counted from the end, which front matter or an HTML head before the
+    body cannot shift."""
+
+    question: str
+    after: int
+
+
+def split_document_report(doc: Document) -> tuple[list[Passage], list[Unanswered]]:
+    """The passages of a document and the questions left out because nothing is under them
+    (in document order)."""
     kind = doc.metadata.get("kind") or _KIND_BY_SUFFIX.get(
         PurePosixPath(doc.source).suffix.lower(), "txt"
     )
     markdown = kind in ("md", "html")
     lines = classify(normalize_text(doc.text), markdown=markdown, setext=kind == "md")
+    lines = [replace(line, no=i) for i, line in enumerate(lines)]
+    texts = [line.text for line in lines]
     lines = _drop_title(lines, doc.title)
-    lines = _drop_toc(lines)
+    lines, contents = _drop_toc(lines)
+    lines = _follow_contents(lines, contents) if contents else _answers_that_ask(lines)
     metadata: dict[str, Any] = {**doc.metadata, "title": doc.title, "kind": kind}
     passages: list[Passage] = []
-    for question, answer in _sections(lines):
+    pairs, left_out = _sections(lines)
+    unanswered = [
+        Unanswered(line.question, sum(line.question in t for t in texts[line.no + 1 :]))
+        for line in left_out
+    ]
+    for question, answer in pairs:
         passages.append(
             Passage(
                 id=content_id(question, answer),
@@ -109,7 +144,7 @@ def split_document(doc: Document) -> list[Passage]:
             )
         )
     logger.debug("%s: %d passages", doc.source, len(passages))
-    return passages
+    return passages, unanswered
 
 
 def _next_content(lines: list[Line], start: int) -> Line | None:
@@ -138,14 +173,16 @@ def _drop_title(lines: list[Line], title: str) -> list[Line]:
     return lines[:first] + lines[first + 1 :]
 
 
-def _drop_toc(lines: list[Line]) -> list[Line]:
-    """Remove a table of contents: a block of entries listing the questions that follow.
+def _drop_toc(lines: list[Line]) -> tuple[list[Line], set[str]]:
+    """Remove a table of contents, whole: a block of entries listing the sections that follow.
+    Returns the lines without it and the keys of its entries (empty when there is none).
 
-    The block is a "Table of Contents"/"Contents" header and the contents-like lines after it
-    (or, with no header, a run of questions opening the body). It ends at the first line that
-    is not contents-like or that repeats an entry (the body has begun). An entry is dropped
-    when its text comes again later or another entry follows it; the last entry, followed by
-    answer text and not repeated, is the first real question.
+    The block is a "Table of Contents"/"Contents" header and the run of contents-like lines
+    after it (or, with no header, a run of questions opening the body, each asked again
+    below). An entry may come more than once (several sections under one question). The run
+    goes on into the body's first section heading, whose own text follows it; that line, the
+    last of the run that repeats an earlier one (or, when none does, the run's last line),
+    is the body's first question and stays.
     """
     first = next((i for i, line in enumerate(lines) if line.kind != BLANK), None)
     header = _toc_header(lines)
@@ -157,17 +194,91 @@ def _drop_toc(lines: list[Line]) -> list[Line]:
     else:
         entries = []
     if not entries:
-        return lines
+        return lines, set()
     keys = [key(line.question or line.text) if line.kind != BLANK else "" for line in lines]
-    last_seen = {k: i for i, k in enumerate(keys)}
-    repeated = {i for i in entries if last_seen[keys[i]] > i}
-    if header is None and not repeated.issuperset(entries[:-1]):
-        return lines  # questions that are not repeated below are not a contents list
-    drop = repeated | set(entries[:-1])
+    body_start = _first_section(lines, keys, entries)
+    toc = [i for i in entries if body_start is None or i < body_start]
+    if not toc:
+        # Only the body's first question follows the header: the header alone is dropped.
+        return ([line for i, line in enumerate(lines) if i != header], set())
+    if header is None:
+        # Questions that are not asked again below are the body, not a contents list.
+        later = set(keys[toc[-1] + 1 :])
+        if not all(keys[i] in later for i in toc):
+            return lines, set()
+    drop = set(toc)
     if header is not None:
         drop.add(header)
-    logger.debug("table of contents: %d entries", len(entries))
-    return [line for i, line in enumerate(lines) if i not in drop]
+    logger.debug("table of contents: %d entries", len(toc))
+    contents = {keys[i] for i in toc}
+    if body_start is not None:
+        contents.add(keys[body_start])
+    return [line for i, line in enumerate(lines) if i not in drop], contents
+
+
+def _first_section(lines: list[Line], keys: list[str], entries: list[int]) -> int | None:
+    """Which line of a contents run is the body's first section heading (None: the whole run
+    is contents). The run of contents-like lines goes on into the body as long as its lines
+    look like entries; it ends at the first line of text.
+
+    The body begins where the first entry is asked again, at the last such place whose entries
+    before it all come again, in order, from there on (entries may repeat: several sections
+    under one question). With no such place, the run's last line is the first section when
+    text follows it (its own) and it is not asked again further on, as in the seed, whose
+    contents list is its first question alone.
+    """
+    nxt = _next_content(lines, entries[-1] + 1)
+    if nxt is None or nxt.starts_passage:
+        return None
+    for j in range(len(entries) - 1, 0, -1):
+        start = entries[j]
+        if keys[start] == keys[entries[0]] and _in_order(
+            [keys[i] for i in entries[:j]], keys[start:]
+        ):
+            return start
+    last = entries[-1]
+    return None if keys[last] in keys[last + 1 :] else last
+
+
+def _in_order(wanted: list[str], keys: list[str]) -> bool:
+    """Do the `wanted` keys occur in `keys` in this order (others may come between)?"""
+    it = iter(keys)
+    return all(any(k == w for k in it) for w in wanted)
+
+
+def _answers_that_ask(lines: list[Line]) -> list[Line]:
+    """A question line of several sentences right under a question is its answer, not a new
+    section: "What is stress?" then "I want to understand first. Who is stressing you?" (a
+    therapist asking back). Without this the first question would have nothing under it."""
+    out: list[Line] = []
+    previous: Line | None = None
+    for line in lines:
+        if (
+            line.kind == QUESTION
+            and previous is not None
+            and previous.starts_passage
+            and has_inner_sentence(line.question)
+        ):
+            line = Line(line.text, TEXT, no=line.no)
+        out.append(line)
+        if line.kind != BLANK:
+            previous = line
+    return out
+
+
+def _follow_contents(lines: list[Line], contents: set[str]) -> list[Line]:
+    """Let a table of contents say where sections start: a body line that repeats an entry
+    starts a passage (even a plain "Coping strategies"), and a question line that no entry
+    lists is answer text (a therapist's "Can you set aside an hour for yourself?")."""
+    out = []
+    for line in lines:
+        listed = line.kind != BLANK and key(line.question or line.text) in contents
+        if line.kind == QUESTION and not listed:
+            line = Line(line.text, TEXT, no=line.no)
+        elif line.kind == TEXT and listed and is_short_title(line.text):
+            line = Line(line.text, HEADING, strip_markers(line.text), no=line.no)
+        out.append(line)
+    return out
 
 
 def _toc_header(lines: list[Line]) -> int | None:
@@ -185,40 +296,47 @@ def _toc_header(lines: list[Line]) -> int | None:
 def _toc_entries(lines: list[Line], start: int) -> list[int]:
     """Indexes of the contents entries from `start`: blank lines may separate them."""
     entries: list[int] = []
-    seen: set[str] = set()
     questions_only = False
     for i in range(start, len(lines)):
         line = lines[i]
         if line.kind == BLANK:
             continue
-        line_key = key(line.question or line.text)
-        if not is_toc_entry(line) or line_key in seen or (questions_only and not line.question):
+        if not is_toc_entry(line) or (questions_only and not line.question):
             break
         if not entries:
             # A contents list of questions is all questions: a short non-question line after
             # one is the answer to it ("It depends"), not another entry.
             questions_only = bool(line.question)
         entries.append(i)
-        seen.add(line_key)
     return entries
 
 
-def _sections(lines: list[Line]) -> list[tuple[str, str]]:
-    """(question, answer) pairs: paragraph pieces for text before the first question first."""
+def _sections(lines: list[Line]) -> tuple[list[tuple[str, str]], list[Line]]:
+    """(question, answer) pairs, paragraph pieces for text before the first question first;
+    and the questions with nothing under them, which are no passage. When no question has
+    anything under it (a list of questions), the questions are the text: paragraph pieces."""
     preamble: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
+    sections: list[tuple[Line, list[str]]] = []
     for line in lines:
         if line.starts_passage:
-            sections.append((line.question, []))
+            sections.append((line, []))
         elif sections:
             sections[-1][1].append(line.text)
         else:
             preamble.append(line.text)
+    answered = []
+    unanswered = []
+    for heading, answer_lines in sections:
+        answer = strip_answer_marker(_BLANK_RUN.sub("\n\n", "\n".join(answer_lines)).strip())
+        if answer:
+            answered.append((heading.question, answer))
+        else:
+            unanswered.append(heading)
+    if sections and not answered:
+        preamble = [line.question if line.starts_passage else line.text for line in lines]
+        unanswered = []
     pairs = [("", piece) for piece in _paragraph_pieces(preamble)]
-    for question, answer_lines in sections:
-        answer = _BLANK_RUN.sub("\n\n", "\n".join(answer_lines)).strip()
-        pairs.append((question, strip_answer_marker(answer)))
-    return pairs
+    return pairs + answered, unanswered
 
 
 def _paragraph_pieces(lines: list[str]) -> list[str]:

@@ -132,7 +132,8 @@ def _metadata_value(value: Any) -> str | int | float | bool | None:
 def rows_to_passages(
     rows: Sequence[Row], columns: Sequence[str], chosen: Columns, source: str
 ) -> tuple[list[Passage], list[IngestError]]:
-    """One passage per row that has a question or an answer; the other columns are metadata.
+    """One passage per row that has an answer (a question without one is reported and
+    skipped); the other columns are metadata.
 
     A row whose given id was already used, on an earlier row, for different text is skipped
     and reported: its id would otherwise stand for two passages.
@@ -149,6 +150,17 @@ def rows_to_passages(
             question = normalize_text(_as_text(row.values.get(chosen.question)))
         answer = normalize_text(_as_text(row.values.get(chosen.answer)))
         if not question and not answer:
+            continue
+        if not answer:
+            # A question nobody answered (common in Q&A site exports) is nothing to find.
+            errors.append(
+                IngestError(
+                    source,
+                    f"the question {question[:80]!r} has no answer; row skipped",
+                    hint="fill in its answer, or leave the row out",
+                    line=row.line,
+                )
+            )
             continue
         given_id = _as_text(row.values.get(chosen.id)).strip() if chosen.id else ""
         if given_id:

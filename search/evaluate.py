@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from index.store import PassageStore
 from ingest import IngestError
+from ingest.text import normalize_text
 from search.engine import Searcher
 
 
@@ -41,10 +43,40 @@ class EvalResult:
         return asdict(self)
 
 
-def load_queries(path: Path | str) -> list[Query]:
-    """Read a queries JSONL file: {qid, query, relevant_ids} per line."""
+@dataclass(frozen=True)
+class PassageRef:
+    """A relevant passage named by its file and its question (document corpora): it matches
+    a passage from a file of that name (any folder) whose question is that text."""
+
+    source: str
+    question: str
+
+
+@dataclass(frozen=True)
+class JudgedQuery:
+    """A query whose relevant passages are named by file and question, not by id."""
+
+    qid: str
+    text: str
+    refs: tuple[PassageRef, ...]
+
+
+def _query_line(path: Path, no: int, line: str) -> Query | JudgedQuery:
+    row = json.loads(line)
+    if "relevant_ids" in row:
+        return Query(
+            str(row["qid"]), str(row["query"]), frozenset(str(r) for r in row["relevant_ids"])
+        )
+    refs = tuple(PassageRef(str(r["source"]), str(r["question"])) for r in row["relevant"])
+    return JudgedQuery(str(row["qid"]), str(row["query"]), refs)
+
+
+def load_queries(path: Path | str) -> list[Query | JudgedQuery]:
+    """Read a queries JSONL file. Each line is {qid, query, relevant_ids: [passage id, ...]}
+    (corpora of passages with ids) or {qid, query, relevant: [{source, question}, ...]}
+    (document corpora: a passage named by its file name and question text)."""
     path = Path(path)
-    out = []
+    out: list[Query | JudgedQuery] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -53,24 +85,48 @@ def load_queries(path: Path | str) -> list[Query]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            out.append(
-                Query(
-                    str(row["qid"]),
-                    str(row["query"]),
-                    frozenset(str(r) for r in row["relevant_ids"]),
-                )
-            )
+            out.append(_query_line(path, no, line))
         except (ValueError, KeyError, TypeError) as exc:
             raise IngestError(
                 str(path),
                 f"not a query line ({exc})",
-                'each line must be {"qid": ..., "query": ..., "relevant_ids": [...]}',
+                'each line must be {"qid": ..., "query": ..., "relevant_ids": [...]} or '
+                '{"qid": ..., "query": ..., "relevant": [{"source": ..., "question": ...}]}',
                 line=no,
             ) from exc
     if not out:
         raise IngestError(str(path), "holds no queries", "one JSON object a line")
     return out
+
+
+def _same_text(text: str) -> str:
+    return " ".join(normalize_text(text).split()).casefold()
+
+
+def resolve(queries: Sequence[Query | JudgedQuery], store: PassageStore) -> tuple[list[Query], int]:
+    """Queries with their relevant passages as ids. A reference no passage of the index
+    matches (a question the splitter lost, say) stays relevant and is never found, so it
+    costs the query as a miss would. Returns the queries and the number of such references."""
+    # Every passage that matches is relevant: a question may head several sections of a file.
+    by_ref: dict[tuple[str, str], set[str]] = {}
+    for _, passage in store.all_passages():
+        for source in passage.sources or (passage.source,):
+            ref = (Path(source).name, _same_text(passage.question))
+            by_ref.setdefault(ref, set()).add(passage.id)
+    out, unmatched = [], 0
+    for q in queries:
+        if isinstance(q, Query):
+            out.append(q)
+            continue
+        ids: set[str] = set()
+        for ref in q.refs:
+            found = by_ref.get((Path(ref.source).name, _same_text(ref.question)))
+            if not found:
+                unmatched += 1
+                found = {f"missing:{ref.source}#{ref.question}"}
+            ids |= found
+        out.append(Query(q.qid, q.text, frozenset(ids)))
+    return out, unmatched
 
 
 def ndcg_at(ranked: Sequence[str], relevant: frozenset[str], k: int = 10) -> float:

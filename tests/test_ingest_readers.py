@@ -312,21 +312,29 @@ def test_line_ends_split_lines_alike(tmp_path: Path, end: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "text"),
+    ("name", "text", "paragraphs"),
     [
-        ("q.txt", "What is stress?\nWhat is burnout?\nWhat is grief?\n"),
-        ("q.md", "# What is stress?\n\n## What is burnout?\n\n## What is grief?\n"),
+        (
+            "q.txt",
+            "What is stress?\nWhat is burnout?\nWhat is grief?\n",
+            ["What is stress?\nWhat is burnout?\nWhat is grief?"],
+        ),
+        (
+            "q.md",
+            "# What is stress?\n\n## What is burnout?\n\n## What is grief?\n",
+            ["What is stress?", "What is burnout?", "What is grief?"],
+        ),
     ],
 )
-def test_a_document_of_questions_only_keeps_every_question(
-    tmp_path: Path, name: str, text: str
+def test_a_document_of_questions_only_is_its_text_not_unanswered_questions(
+    tmp_path: Path, name: str, text: str, paragraphs: list[str]
 ) -> None:
-    _, passages = read_file(write(tmp_path / name, text))
-    assert [(p.question, p.answer) for p in passages] == [
-        ("What is stress?", ""),
-        ("What is burnout?", ""),
-        ("What is grief?", ""),
-    ]
+    # No question has anything under it: the questions are the document's text, as paragraphs
+    # (one per paragraph of the file), and none is reported as unanswered.
+    report = ingest.readers.read_file_report(write(tmp_path / name, text))
+    assert [(p.question, p.answer) for p in report.passages] == [("", a) for a in paragraphs]
+    assert report.warnings == ()
+    assert report.file.n_passages == len(paragraphs)
 
 
 def test_a_document_of_answers_only_is_paragraphs(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ingest import Document, content_id, doc_id_for, parse_document, split_document
 from ingest.markup import html_to_text
-from ingest.split import MAX_PARAGRAPH_CHARS, bound_paragraph
+from ingest.split import MAX_PARAGRAPH_CHARS, bound_paragraph, split_document_report
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "corpus" / "000_6fe00c9fba106d10.txt"
 
@@ -29,6 +29,12 @@ SEED_QUESTIONS = [
 def split(text: str, kind: str = "txt", source: str = "doc.txt") -> list[tuple[str, str]]:
     doc = parse_document(source, text, kind)
     return [(p.question, p.answer) for p in split_document(doc)]
+
+
+def split_report(text: str, kind: str = "txt") -> tuple[list[tuple[str, str]], list[str]]:
+    """The (question, answer) pairs and the questions left out for having nothing under them."""
+    passages, unanswered = split_document_report(parse_document(f"doc.{kind}", text, kind))
+    return [(p.question, p.answer) for p in passages], [u.question for u in unanswered]
 
 
 def split_html(html: str) -> tuple[str, list[tuple[str, str]]]:
@@ -132,9 +138,13 @@ def test_answer_keeps_its_paragraphs_and_a_mid_line_question() -> None:
     ]
 
 
-def test_question_followed_by_question_gets_an_empty_answer() -> None:
+def test_question_followed_by_question_is_reported_not_a_passage() -> None:
     text = "Notes\nIs this normal?\nShould I worry?\nNo, it is common."
-    assert split(text) == [("Is this normal?", ""), ("Should I worry?", "No, it is common.")]
+    assert split_report(text) == (
+        [("Should I worry?", "No, it is common.")],
+        ["Is this normal?"],
+    )
+    assert split(text) == [("Should I worry?", "No, it is common.")]
 
 
 def test_question_recognition() -> None:
@@ -190,7 +200,7 @@ def test_multi_entry_toc_is_skipped() -> None:
     ]
 
 
-def test_toc_with_numbers_dot_leaders_and_blank_lines() -> None:
+def test_toc_with_numbers_dot_leaders_and_blank_lines_names_the_sections() -> None:
     text = (
         "Handbook\n"
         "Contents:\n\n"
@@ -201,10 +211,14 @@ def test_toc_with_numbers_dot_leaders_and_blank_lines() -> None:
         "What is burnout?\n"
         "Exhaustion from long stress.\n"
     )
-    assert split(text) == [
-        ("", "Introduction\nThis handbook is short."),
-        ("What is burnout?", "Exhaustion from long stress."),
-    ]
+    # "Introduction" is listed in the contents: the body line repeating it starts a section.
+    assert split_report(text) == (
+        [
+            ("Introduction", "This handbook is short."),
+            ("What is burnout?", "Exhaustion from long stress."),
+        ],
+        [],
+    )
 
 
 def test_last_toc_entry_followed_by_its_answer_is_a_question() -> None:
@@ -251,9 +265,10 @@ def test_headerless_toc_of_repeated_questions_is_skipped() -> None:
     assert split(text) == [("What is stress?", "Pressure."), ("What is burnout?", "Exhaustion.")]
 
 
-def test_unanswered_questions_that_are_not_repeated_are_kept() -> None:
+def test_unanswered_question_that_is_not_repeated_is_reported_not_a_passage() -> None:
+    # Not asked again below, so not a contents list; with nothing under it, not a passage.
     text = "FAQ\nWhat is stress?\nWhat is burnout?\nExhaustion."
-    assert split(text) == [("What is stress?", ""), ("What is burnout?", "Exhaustion.")]
+    assert split_report(text) == ([("What is burnout?", "Exhaustion.")], ["What is stress?"])
 
 
 # -- text with no questions -------------------------------------------------------------------

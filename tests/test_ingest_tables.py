@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest import IngestError, content_id, read_file, read_sources
+from ingest.readers import read_file_report
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -111,13 +112,16 @@ def test_csv_quoted_newlines_bom_and_crlf(tmp_path: Path) -> None:
 
 
 def test_csv_ragged_rows(tmp_path: Path) -> None:
-    text = "question,answer,topic\nQ1?,A1,t1,EXTRA,MORE\nQ2?,A2\nQ3?\n"
-    _, passages = read_file(write(tmp_path / "qa.csv", text))
-    assert [(p.question, p.answer, p.metadata) for p in passages] == [
+    path = write(tmp_path / "qa.csv", "question,answer,topic\nQ1?,A1,t1,EXTRA,MORE\nQ2?,A2\nQ3?\n")
+    report = read_file_report(path)
+    assert [(p.question, p.answer, p.metadata) for p in report.passages] == [
         ("Q1?", "A1", {"topic": "t1"}),
         ("Q2?", "A2", {"topic": ""}),
-        ("Q3?", "", {"topic": ""}),  # a question without an answer is kept
     ]
+    # A short row gets "" for its missing cells: Q3? has no answer, so it is skipped and named.
+    [warning] = report.warnings
+    assert (warning.source, warning.line) == (path.as_posix(), 4)
+    assert "'Q3?' has no answer; row skipped" in warning.message
 
 
 def test_csv_blank_rows_are_skipped(tmp_path: Path) -> None:

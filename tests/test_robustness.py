@@ -70,7 +70,8 @@ GOOD = {
     "page.html": b"<title>Anger</title><style>h2 {color: red}</style><script>var secret=1;"
     b"</script><h2>Why am I angry?</h2><p>Often stress.<!-- secret, never closed",
     "semicolon.csv": "question;answer\nWhat is burnout?;Exhaustion, mostly.\n".encode("cp1252"),
-    "only_questions.md": b"# What is EMDR?\n## Is EMDR safe?\n",
+    "only_questions.md": b"# What is EMDR?\n## Is EMDR safe?\n",  # the questions are its text
+    "one_unanswered.txt": b"Notes\nIs this normal?\nWhat helps?\nRest.\n",  # line 2: a warning
     "only_answers.txt": b"Breathing slowly helps.\nSo does a walk.\n",
     "copy_of_a.txt": b"Stress Notes\nWhat is stress?\nPressure.\n",  # same text as a.txt
 }
@@ -115,22 +116,29 @@ def test_a_bad_batch_adds_the_good_files_and_loses_nothing(
         "Does CBT work?",
         "Why am I angry?",
         "What is burnout?",
-        "What is EMDR?",
-        "Is EMDR safe?",
+        "What helps?",
     } <= questions
-    assert any(p.answer == "Breathing slowly helps.\nSo does a walk." for p in after.values())
+    assert "Is this normal?" not in questions  # nothing under it: reported, not indexed
+    assert all(p.answer.strip() for p in after.values())
+    answers = {p.answer for p in after.values() if not p.question}
+    assert "What is EMDR?\nIs EMDR safe?" in answers  # a list of questions only is its text
+    assert "Breathing slowly helps.\nSo does a walk." in answers
     text = " ".join(p.question + " " + p.answer for p in after.values())
     assert "secret" not in text and "color" not in text
     shared = next(p for p in after.values() if p.question == "What is stress?")
     assert set(shared.sources) == {a.as_posix(), (batch / "copy_of_a.txt").as_posix()}
     # One line per bad file naming it and saying what was wrong; the broken JSONL line too.
     by_source = Counter(Path(e.source).name for e in report.errors)
-    assert by_source == Counter({**dict.fromkeys(BAD, 1), "a.txt": 1, "rows.jsonl": 1})
+    assert by_source == Counter(
+        {**dict.fromkeys(BAD, 1), "a.txt": 1, "rows.jsonl": 1, "one_unanswered.txt": 1}
+    )
     for error in report.errors:
         name = Path(error.source).name
         assert_one_line_naming(error, batch / name if name != "a.txt" else a)
         assert BAD.get(name, ("", ""))[1] in error.one_line()
     assert next(e for e in report.errors if e.source.endswith("rows.jsonl")).line == 2
+    unanswered = next(e for e in report.errors if e.source.endswith("one_unanswered.txt"))
+    assert unanswered.line == 2 and "'Is this normal?' has nothing under it" in unanswered.message
 
 
 # -- a file lost between listing and reading, mid-build ----------------------------------------
@@ -269,35 +277,64 @@ def documents(draw: st.DrawFn) -> str:
     return "".join(line + draw(_ENDS) for line in lines)
 
 
-def _kept_lines(doc: Document) -> tuple[list[Line], list[Line]]:
-    """The body's lines as the splitter classifies them, and those it keeps (no title, TOC)."""
+def _kept_lines(doc: Document) -> tuple[list[Line], list[Line], list[Line]]:
+    """The body's lines as the splitter classifies them, those it keeps (no title, TOC), and
+    the kept lines as a table of contents (or, without one, questions asked back right under a
+    question) reclassify them (same length and order)."""
     kind = doc.metadata["kind"]
     lines = classify(doc.text, markdown=kind in ("md", "html"), setext=kind == "md")
-    return lines, splitter._drop_toc(splitter._drop_title(lines, doc.title))
+    kept, contents = splitter._drop_toc(splitter._drop_title(lines, doc.title))
+    if contents:
+        followed = splitter._follow_contents(kept, contents)
+    else:
+        followed = splitter._answers_that_ask(kept)
+    assert len(followed) == len(kept)
+    return lines, kept, followed
 
 
-def _expected_texts(kept: list[Line]) -> list[str]:
-    """What the passages must hold, in order: each question without its markers, each answer
-    line as written (less an "A:" label opening an answer)."""
-    texts: list[str] = []
-    opens_answer = False
+def _expected(kept: list[Line]) -> tuple[list[str], list[str]]:
+    """What the passages must hold, in order, and the questions left out as unanswered.
+
+    Each question without its markers, each answer line as written (less an "A:" label opening
+    an answer); a question with nothing under it is left out, unless no question has anything
+    under it, when every line is text (questions without their markers, the rest as written).
+    """
+    sections: list[tuple[Line, list[str]]] = []
+    preamble: list[str] = []
     for line in kept:
         if line.kind == BLANK:
             continue
         if line.starts_passage:
-            texts.append(line.question)
+            sections.append((line, []))
+        elif sections:
+            sections[-1][1].append(line.text)
         else:
-            texts.append(strip_answer_marker(line.text) if opens_answer else line.text)
-        opens_answer = line.starts_passage
-    return texts
+            preamble.append(line.text)
+    answered = [bool(strip_answer_marker("\n".join(body).strip())) for _, body in sections]
+    if sections and not any(answered):
+        return [line.question or line.text for line in kept if line.kind != BLANK], []
+    texts = list(preamble)
+    unanswered = []
+    for (line, body), has_answer in zip(sections, answered, strict=True):
+        if not has_answer:
+            unanswered.append(line.question)
+            continue
+        texts.append(line.question)
+        texts += [strip_answer_marker(body[0]), *body[1:]]
+    return texts, unanswered
 
 
 @settings(max_examples=200)
 @given(documents(), st.sampled_from(["txt", "md", "html"]))
 @example("A\x1b\u0300 is a letter\nWhat is it?\nA grave A.", "txt")  # NFC before control drop
+@example("Notes\nIs it?\nWhat is it?\nIt is.\nWhy is it?\nA:\n", "txt")  # two unanswered
+@example("Notes\nWhat is it?\nWhy is it?\n", "txt")  # no question answered: all text
+@example("Notes\nContents\nIntro\nWhat is it?\nIntro\nText.\nWhat is it?\nIs it?\n", "txt")
 def test_split_keeps_every_body_line_once_and_in_order(raw: str, kind: str) -> None:
     doc = parse_document(f"doc.{kind}", raw, kind)
-    passages = split_document(doc)  # never raises
+    passages, left_out = splitter.split_document_report(doc)  # never raises
+    unanswered = [u.question for u in left_out]
+    assert [p.question for p in passages] == [p.question for p in split_document(doc)]
     # The body is the raw lines, each normalized on its own, and it is a fixed point: the
     # splitter normalizes it again, and CSV cells are normalized once.
     assert normalize_text(doc.text) == doc.text
@@ -305,14 +342,18 @@ def test_split_keeps_every_body_line_once_and_in_order(raw: str, kind: str) -> N
         raw_lines = [normalize_text(line) for line in _RAW_LINE_END.split(raw)]
         assert [x for x in doc.text.split("\n") if x] == [x for x in raw_lines if x]
 
-    lines, kept = _kept_lines(doc)
+    lines, kept, followed = _kept_lines(doc)
     kept_ids = {id(line) for line in kept}
     for line in lines:  # only the title line and a table of contents may be left out
         if id(line) not in kept_ids and line.kind != BLANK:
             text = line.question or line.text
             assert key(text) == key(doc.title) or is_toc_header(text) or is_toc_entry(line)
 
-    expected = _expected_texts(kept)
+    # Every kept line once and in order, except the questions with nothing under them: those
+    # are exactly the questions reported as unanswered, in order.
+    expected, dropped = _expected(followed)
+    assert unanswered == dropped
+    assert all(p.answer.strip() for p in passages)
     out = [text for p in passages for text in (p.question, p.answer) if text]
     # Every character once, in order (a word longer than a passage is cut: ignore spaces).
     assert "".join("".join(out).split()) == "".join("".join(expected).split())
