@@ -3,7 +3,7 @@ bundled corpus (the product: `build_index` then `Searcher.search`) and on 100k s
 (the vector stores alone, at a size where both use their approximate index).
 
     bash scripts/milvus_server.sh start /tmp/milvus 19530
-    .venv/bin/python benchmarks/backends.py --milvus-uri http://127.0.0.1:19530
+    .venv/bin/python -m benchmarks.backends --milvus-uri http://127.0.0.1:19530
     bash scripts/milvus_server.sh stop /tmp/milvus
 
 Writes docs/scaling.md's measured section (between the markers) unless --no-write. The bundled
@@ -16,31 +16,35 @@ with a new vector each time. Recall@10 compares each backend's top 10 with exact
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.common import (
+    BENCH,
+    CORPUS,
+    DOCS,
+    command_line,
+    percentiles,
+    recall_at,
+    splice,
+    timed,
+    timed_each,
+)
+from benchmarks.synthetic import FETCH, exact_top10, synthetic, timed_search
+from index import build_index, load_embedder
+from index.milvus_store import MilvusStore, collection_name
+from index.vectors import FaissStore
+from search import Searcher
 
-from scale import FETCH, exact_top10, percentiles, recall_at_10, synthetic, timed_search  # noqa: E402
-
-from index import build_index, load_embedder  # noqa: E402
-from index.milvus_store import MilvusStore, collection_name  # noqa: E402
-from index.vectors import FaissStore  # noqa: E402
-from search import Searcher  # noqa: E402
-
-QUERIES = ROOT.parent / "shared" / "bench" / "cc_title_to_answer" / "queries.dev.jsonl"
-CORPUS = ROOT / "data" / "corpus"
-DOC = ROOT / "docs" / "scaling.md"
+QUERIES = BENCH / "cc_title_to_answer" / "queries.dev.jsonl"
+DOC = DOCS / "scaling.md"
 BEGIN, END = "<!-- measured: begin -->", "<!-- measured: end -->"
 
 
@@ -58,18 +62,16 @@ def product(uri: str, queries: list[str], tmp: Path) -> list[dict]:
         if backend == "milvus":  # the same embeddings, from the FAISS build's cache
             index_dir.mkdir()
             shutil.copy(tmp / "faiss" / "embeddings.sqlite", index_dir / "embeddings.sqlite")
-        started = time.perf_counter()
-        report = build_index([CORPUS], index_dir, embedder, backend=backend, milvus_uri=uri)
-        build_s = time.perf_counter() - started
+        report, build_s = timed(
+            build_index, [CORPUS], index_dir, embedder, backend=backend, milvus_uri=uri
+        )
         s = Searcher.open(index_dir)
         for q in queries:
             s.search(q, explain=False)  # vectors cached, model and tables warm
-        cached, new, found = [], [], []
-        for q in queries:  # every vector is in the cache after the warm-up pass
-            t0 = time.perf_counter()
-            hits = s.search(q, explain=False)
-            cached.append((time.perf_counter() - t0) * 1000)
-            found.append([h.passage.id for h in hits])
+        # Every vector is in the cache after the warm-up pass.
+        hits, cached = timed_each(partial(s.search, explain=False), queries)
+        found = [[h.passage.id for h in hs] for hs in hits]
+        new = []
         for q in queries:
             s.clear_query_cache()
             t0 = time.perf_counter()
@@ -104,13 +106,13 @@ def stores(uri: str, n: int, nq: int) -> list[dict]:
     ids = np.arange(n, dtype=np.int64)
     rows = []
     for backend in ("faiss", "milvus"):
-        started = time.perf_counter()
         if backend == "faiss":
-            store = FaissStore.build(ids, corpus)
+            store, build_s = timed(FaissStore.build, ids, corpus)
         else:
             name = collection_name(f"bench_{n}_{int(time.time())}")
-            store = MilvusStore.build(uri, name, ids, corpus, model_name="synthetic")
-        build_s = time.perf_counter() - started
+            store, build_s = timed(
+                MilvusStore.build, uri, name, ids, corpus, model_name="synthetic"
+            )
         # As the engine asks: FETCH candidates, of which the top 10 are compared with exact.
         timed_search(store, queries[:20], FETCH)  # warm
         ms, found = timed_search(store, queries, FETCH)
@@ -124,7 +126,7 @@ def stores(uri: str, n: int, nq: int) -> list[dict]:
                 "p50": p50,
                 "p99": p99,
                 "new_p50": None,
-                "recall": recall_at_10(found, truth),
+                "recall": recall_at(found, truth),
             }
         )
         if backend == "milvus":
@@ -142,7 +144,7 @@ def render(rows: list[dict], uri: str, seconds: float) -> str:
 
     lines = [
         BEGIN,
-        f"Measured by `.venv/bin/python benchmarks/backends.py --milvus-uri {uri}` on "
+        f"Measured by `.venv/bin/python -m benchmarks.backends --milvus-uri {uri}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({seconds / 60:.1f} min), this "
         "2-core machine, with the Milvus standalone server (`milvus` 2.3.5 from PyPI, "
         "`scripts/milvus_server.sh`) on the same machine, over loopback. Medians and 99th "
@@ -163,11 +165,11 @@ def render(rows: list[dict], uri: str, seconds: float) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument("--milvus-uri", required=True)
     parser.add_argument("--synthetic", type=int, default=100_000, help="vectors (100,000)")
     parser.add_argument("--queries", type=int, default=200, help="bundled-corpus queries")
-    parser.add_argument("--synthetic-queries", type=int, default=1_000, help="as scale.py")
+    parser.add_argument("--synthetic-queries", type=int, default=1_000, help="as scale")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -176,9 +178,7 @@ def main() -> int:
     rows += stores(args.milvus_uri, args.synthetic, args.synthetic_queries)
     section = render(rows, args.milvus_uri, time.perf_counter() - started)
     if not args.no_write:
-        text = DOC.read_text(encoding="utf-8")
-        head, rest = text.split(BEGIN, 1)
-        DOC.write_text(head + section + rest.split(END, 1)[1], encoding="utf-8")
+        splice(DOC, BEGIN, END, section.removeprefix(BEGIN).removesuffix(END))
         print(f"wrote {DOC}")
     else:
         print(section)

@@ -1,5 +1,6 @@
-"""The bench's tasks as the quality benchmarks read them: where each task's corpus is, its
-judged dev queries (resolved to passage ids of the index built from it), and the plain baseline.
+"""The bench's tasks as the quality benchmarks (benchmarks/quality.py, quality_models.py) read
+them: where each task's corpus is, an index of it built once per distinct corpus, its judged dev
+queries (resolved to passage ids of that index), and the plain baseline.
 
 Four tasks are passages with ids (`corpus.jsonl`); `articles` is a folder of Q&A articles in
 the seed's layout, read with the product's own readers, whose queries name the relevant
@@ -9,10 +10,14 @@ passage by file name and question text (search.evaluate.resolve).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import timed
+from index import BuildReport, Embedder, build_index, open_index
 from search import Searcher
 from search.evaluate import Query, load_queries, ndcg_at, resolve
 
@@ -65,3 +70,41 @@ def plain_dense_ndcg(searcher: Searcher, queries: list[Query]) -> float:
         top = np.argsort(-(vectors @ v), kind="stable")[:10]
         total += ndcg_at([ids[i] for i in top], q.relevant)
     return round(total / len(queries), 4)
+
+
+def top_cosines(searcher: Searcher, texts: list[str]) -> list[float]:
+    """The best window cosine of the top dense hit for each text."""
+    return [searcher.search(t, k=1, mode="dense", explain=False)[0].window_cosine for t in texts]
+
+
+@dataclass
+class TaskIndex:
+    """One task, opened: its corpus, a searcher on the index of that corpus, its dev queries,
+    and the build (report, seconds) when this task's corpus was the one built."""
+
+    task: str
+    source: Path
+    key: str
+    searcher: Searcher
+    queries: list[Query]
+    build: tuple[BuildReport, float] | None
+
+
+def task_indexes(
+    bench: Path, tasks: list[str], embedder: Embedder, folder: Path
+) -> Iterator[TaskIndex]:
+    """Each task in turn, its index built in `folder` by `embedder` unless an earlier task had
+    the same corpus; the searcher is closed when the next task is asked for."""
+    built: set[str] = set()
+    for task in tasks:
+        source = task_source(bench, task)
+        key = source_key(source)
+        build = None
+        if key not in built:
+            build = timed(build_index, [source], folder / key, embedder)
+            built.add(key)
+        searcher = Searcher(open_index(folder / key), embedder)
+        try:
+            yield TaskIndex(task, source, key, searcher, task_queries(searcher, bench, task), build)
+        finally:
+            searcher.close()

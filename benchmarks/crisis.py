@@ -1,7 +1,7 @@
 """The crisis check, measured: recall on crisis phrasings, false alarms on everyday questions.
 
-    .venv/bin/python benchmarks/crisis.py                  # both bundled models; docs/safety.md
-    .venv/bin/python benchmarks/crisis.py --models minilm --tuning-only   # while tuning
+    .venv/bin/python -m benchmarks.crisis                  # both bundled models; docs/safety.md
+    .venv/bin/python -m benchmarks.crisis --models minilm --tuning-only   # while tuning
 
 Three sets: the bank, search/crisis_bank.txt (the rules and margins are fitted to it; its
 [crisis] and [ordinary] phrasings are scored 5-fold, each by a bank without its fold), and in
@@ -14,24 +14,19 @@ sets' misses only with `--show`, so that they stay unseen while tuning.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index import load_embedder  # noqa: E402
-from index.errors import ModelNotFound  # noqa: E402
-from index.models import MINILM, MPNET  # noqa: E402
-from search.crisis_patterns import crisis_by_pattern  # noqa: E402
-from search.safety import BANK, CrisisCheck, clauses, read_bank  # noqa: E402
+from benchmarks.common import DOCS, ROOT, command_line, question_titles, splice, table
+from index import load_embedder
+from index.errors import ModelNotFound
+from index.models import MINILM, MPNET
+from search.crisis_patterns import crisis_by_pattern
+from search.safety import BANK, CrisisCheck, clauses, read_bank
 
 DATA = ROOT / "tests" / "data"
-DOC = ROOT / "docs" / "safety.md"
+DOC = DOCS / "safety.md"
 
 
 def sets() -> dict[str, tuple[list[str], bool]]:
@@ -74,8 +69,7 @@ def calibrate(check: CrisisCheck, model_name: str) -> list[tuple[str, int, bool,
     texts, positive, scores = cross_validated(check)
     # The bank's ordinary side ends with the corpus's question titles: easy negatives, so the
     # written ordinary phrasings (idioms) are also reported alone.
-    with (ROOT / "data" / "corpus" / "counselchat_answers.csv").open(encoding="utf-8") as fh:
-        titles = {row["questionTitle"].strip() for row in csv.DictReader(fh)}
+    titles = set(question_titles())
     pattern = np.array([crisis_by_pattern(t) for t in texts])
     print(f"\n{model_name}: cross-validated semantic scores of the bank")
     written = np.array([t not in titles for t in texts])
@@ -104,7 +98,7 @@ def calibrate(check: CrisisCheck, model_name: str) -> list[tuple[str, int, bool,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument(
         "--models", nargs="+", default=["minilm", "mpnet"], choices=["minilm", "mpnet"]
     )
@@ -137,27 +131,27 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{embedder.name} / {label}: {'missed' if positive else 'flagged'}")
                 for q in wrong:
                     print(f"  {q}")
-    lines = [
-        "| model | set | queries | notice by rules | notice in full | rate |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model, label, n, positive, pat, full in rows:
-        what = "recall" if positive else "false alarms"
-        lines.append(f"| {model} | {label} | {n} | {pat} | {full} | {what} {full / n:.3f} |")
-    table = "\n".join(lines)
-    print("\n" + table)
+    measured = "\n".join(
+        table(
+            ["model", "set", "queries", "notice by rules", "notice in full", "rate"],
+            (
+                (
+                    model,
+                    label,
+                    n,
+                    pat,
+                    full,
+                    f"{'recall' if pos else 'false alarms'} {full / n:.3f}",
+                )
+                for model, label, n, pos, pat, full in rows
+            ),
+        )
+    )
+    print("\n" + measured)
     if not (args.no_write or args.tuning_only):
-        write_doc(table)
+        # The measured table of docs/safety.md, between its markers.
+        splice(DOC, "<!-- crisis-table -->", "<!-- /crisis-table -->", f"\n{measured}\n")
     return 0
-
-
-def write_doc(table: str) -> None:
-    """Rewrite the measured table between the markers of docs/safety.md."""
-    text = DOC.read_text(encoding="utf-8")
-    start, end = "<!-- crisis-table -->", "<!-- /crisis-table -->"
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    DOC.write_text(f"{head}{start}\n{table}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Cost of the hub radii a build computes (index/hubness.py), and the approximate path's error.
 
-    .venv/bin/python benchmarks/hubness.py                   # writes docs/hubness.md
-    .venv/bin/python benchmarks/hubness.py --sizes 10000 50000 --no-write
+    .venv/bin/python -m benchmarks.hubness                   # writes docs/hubness.md
+    .venv/bin/python -m benchmarks.hubness --sizes 10000 50000 --no-write
 
-Vectors are the synthetic MiniLM-like ones of benchmarks/scale.py, two windows a passage. Up to
+Vectors are the synthetic MiniLM-like ones of benchmarks/synthetic.py (as benchmarks/scale.py
+uses them), two windows a passage. Up to
 hubness.EXACT_MAX_WINDOWS the radii come from an exact k-NN; above it from an IVF search. At the
 sizes listed in --compare both are run on the same vectors, and the approximate radii are
 compared with the exact ones. Times are medians of --repeat runs.
@@ -11,34 +12,27 @@ compared with the exact ones. Times are medians of --repeat runs.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from scale import synthetic  # noqa: E402
-
-from index import hubness  # noqa: E402
+from benchmarks.common import DOCS, command_line, write_report
+from benchmarks.common import timed as timed_call
+from benchmarks.synthetic import synthetic
+from index import hubness
 
 
 def timed(vectors: np.ndarray, owner: np.ndarray, exact_max: int, repeat: int):
-    times, radii = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        radii = hubness.window_radii(vectors, owner, exact_max=exact_max)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), radii
+    """The median seconds of `repeat` computations of the radii, and the radii."""
+    runs = [
+        timed_call(hubness.window_radii, vectors, owner, exact_max=exact_max) for _ in range(repeat)
+    ]
+    return statistics.median(t for _, t in runs), runs[-1][0]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000, 1_000_000]
     )
@@ -72,8 +66,8 @@ def main() -> int:
         [
             "# Hub radii: build cost",
             "",
-            "Produced by `.venv/bin/python benchmarks/hubness.py` (synthetic MiniLM-like vectors "
-            "from benchmarks/scale.py, two windows a passage, 2-core machine). Every build "
+            "Produced by `.venv/bin/python -m benchmarks.hubness` (synthetic MiniLM-like vectors "
+            "from benchmarks/synthetic.py, two windows a passage, 2-core machine). Every build "
             "computes each window's hub radius, the mean cosine to its 10 nearest windows of "
             "other passages (index/hubness.py); the ranking effect is in docs/quality.md.",
             "",
@@ -91,7 +85,7 @@ def main() -> int:
         ]
     )
     if not args.no_write:
-        (ROOT / "docs" / "hubness.md").write_text(text, encoding="utf-8")
+        write_report(DOCS / "hubness.md", text)
     print(text)
     return 0
 

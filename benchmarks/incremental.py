@@ -1,6 +1,6 @@
 """Incremental build timings on the bundled corpus: full build, add one document, no-op rebuild.
 
-    .venv/bin/python benchmarks/incremental.py            # writes docs/incremental.md
+    .venv/bin/python -m benchmarks.incremental            # writes docs/incremental.md
 
 Targets (issue 4): adding one document of up to 20 passages takes under 10% of the full build's
 time; a rebuild with nothing changed embeds nothing. The model is loaded before timing starts;
@@ -10,17 +10,13 @@ index and cache, each add uses a document never seen before, so nothing is serve
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index import add_sources, build_index, load_embedder  # noqa: E402
+from benchmarks.common import CORPUS, DOCS, command_line, table, timed, write_report
+from index import add_sources, build_index, load_embedder
 
 TOPICS = [
     ("sleep", "racing thoughts at night", "a wind-down routine and a fixed wake time"),
@@ -48,10 +44,10 @@ def new_document(folder: Path, run: int, passages: int = 20) -> Path:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
+    parser = command_line(__spec__.name, __doc__)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "incremental.md")
+    parser.add_argument("--out", type=Path, default=DOCS / "incremental.md")
     args = parser.parse_args()
     embedder = load_embedder()
     embedder.encode(["warm up"])
@@ -60,20 +56,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="counsel-incr-") as tmp:
         for run in range(args.repeat):
             ix = Path(tmp) / f"ix{run}"
-            started = time.perf_counter()
-            report = build_index([args.corpus], ix, embedder)
-            full.append(time.perf_counter() - started)
+            report, seconds = timed(build_index, [args.corpus], ix, embedder)
+            full.append(seconds)
             facts.update(
                 passages=report.passages, vectors=report.vectors, full_embedded=report.embedded
             )
             doc = new_document(Path(tmp), run)
-            started = time.perf_counter()
-            report = add_sources([doc], ix, embedder)
-            add.append(time.perf_counter() - started)
+            report, seconds = timed(add_sources, [doc], ix, embedder)
+            add.append(seconds)
             facts.update(add_passages=report.plan.passages_added, add_embedded=report.embedded)
-            started = time.perf_counter()
-            report = build_index([args.corpus, doc], ix, embedder)
-            noop.append(time.perf_counter() - started)
+            report, seconds = timed(build_index, [args.corpus, doc], ix, embedder)
+            noop.append(seconds)
             facts.update(noop_embedded=report.embedded)
             print(
                 f"run {run}: full {full[-1]:.1f} s, add {add[-1]:.2f} s, no-op {noop[-1]:.2f} s",
@@ -100,20 +93,17 @@ def main() -> int:
         [
             "# Incremental builds",
             "",
-            f"Produced by `.venv/bin/python benchmarks/incremental.py` ({args.repeat} runs, "
+            f"Produced by `.venv/bin/python -m benchmarks.incremental` ({args.repeat} runs, "
             "medians, model loaded before timing; this machine: 2 cores).",
             "",
-            "| step | median time | passages / windows embedded |",
-            "|---|---|---|",
-            *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+            *table(["step", "median time", "passages / windows embedded"], rows),
             "",
             f"Targets: add under 10% of the full build ({add_met}); "
             f"a rebuild with nothing changed embeds nothing ({noop_met}).",
             "",
         ]
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_report(args.out, text)
     print(text)
     return 0
 

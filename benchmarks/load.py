@@ -2,7 +2,7 @@
 publishing new versions meanwhile. Checks that no search fails, that every answer comes from one
 complete version, and reports throughput and latency.
 
-    .venv/bin/python benchmarks/load.py                  # writes docs/load.md
+    .venv/bin/python -m benchmarks.load                  # writes docs/load.md
 
 Searchers are threads sharing one searcher per index version, the way the page serves its users
 (one process, a searcher cached per published version, reopened when CURRENT changes). Each
@@ -24,22 +24,19 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from incremental import new_document  # noqa: E402
-
-from index import (  # noqa: E402
-    Embedder,
-    add_sources,
-    build_index,
-    load_embedder,
-    open_index,
-    remove_sources,
+from benchmarks.common import (
+    CORPUS,
+    COUNSELCHAT_CSV,
+    DOCS,
+    command_line,
+    question_titles,
+    table,
+    write_report,
 )
-from index.publish import POINTER  # noqa: E402
-from search import Searcher  # noqa: E402
+from benchmarks.incremental import new_document
+from index import Embedder, add_sources, build_index, load_embedder, open_index, remove_sources
+from index.publish import POINTER
+from search import Searcher
 
 QUESTIONS = 200  # distinct queries, cycled: repeats let a version's answers be compared
 
@@ -47,13 +44,11 @@ QUESTIONS = 200  # distinct queries, cycled: repeats let a version's answers be 
 def queries_from_corpus(skip: int, n: int = QUESTIONS) -> list[str]:
     """Question titles of CounselChat answers not in the indexed sample: real user wording."""
     out: list[str] = []
-    with (ROOT / "data" / "corpus" / "counselchat_answers.csv").open(encoding="utf-8") as f:
-        for i, row in enumerate(csv.DictReader(f)):
-            title = row.get("questionTitle", "").strip()
-            if i >= skip and title and title not in out:
-                out.append(title)
-            if len(out) >= n:
-                break
+    for i, title in enumerate(question_titles()):
+        if i >= skip and title and title not in out:
+            out.append(title)
+        if len(out) >= n:
+            break
     return out
 
 
@@ -75,10 +70,9 @@ class Pool:
 
 def sample_corpus(folder: Path, rows: int) -> Path:
     """The seed article and the first `rows` CounselChat answers."""
-    data = ROOT / "data" / "corpus"
     folder.mkdir(parents=True)
-    shutil.copy(data / "000_6fe00c9fba106d10.txt", folder)
-    with (data / "counselchat_answers.csv").open(encoding="utf-8", newline="") as src:
+    shutil.copy(CORPUS / "000_6fe00c9fba106d10.txt", folder)
+    with COUNSELCHAT_CSV.open(encoding="utf-8", newline="") as src:
         reader = csv.DictReader(src)
         with (folder / "sample.csv").open("w", encoding="utf-8", newline="") as dst:
             writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
@@ -185,29 +179,29 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--builds", type=int, default=4, help="publishes during the run")
     parser.add_argument("--rows", type=int, default=400, help="CounselChat answers indexed")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "load.md")
+    parser.add_argument("--out", type=Path, default=DOCS / "load.md")
     args = parser.parse_args()
     r = run(args)
     for key, value in r.items():
         print(f"{key:>16}: {value}")
-    args.out.write_text(
+    measures = table(["measure", "value"], ((k, v) for k, v in r.items() if k != "examples"))
+    write_report(
+        args.out,
         "# Searching under load while the index changes\n\n"
-        "Produced by `.venv/bin/python benchmarks/load.py` (2-core machine, real model; "
+        "Produced by `.venv/bin/python -m benchmarks.load` (2-core machine, real model; "
         f"{r['passages']} passages). {r['workers']} searcher threads share one searcher per "
         f"published version, as the page's users do, while {r['publishes']} incremental builds "
         "publish new versions (add a 20-passage document, remove it, ...).\n\n"
-        "| measure | value |\n|---|---|\n"
-        + "".join(f"| {k} | {v} |\n" for k, v in r.items() if k != "examples")
+        + "".join(line + "\n" for line in measures)
         + "\nAn answer counts as inconsistent if a hit's passage is missing from the version "
         "that answered, if it has fewer than 10 hits, or if the same query on the same version "
         "ranks differently from its first answer. Latency is per query, end to end (version "
         "check, embedding, hybrid ranking, explanations).\n",
-        encoding="utf-8",
     )
     return 1 if r["errors"] or r["inconsistent"] else 0
 

@@ -1,7 +1,7 @@
 """Cut the small bench sample that ships in data/bench_sample/ (used by notebooks/evaluate.ipynb).
 
-    .venv/bin/python benchmarks/make_bench_sample.py                 # from ../shared/bench
-    .venv/bin/python benchmarks/make_bench_sample.py --bench DIR --queries 40 --passages 400
+    .venv/bin/python -m benchmarks.make_bench_sample                 # from ../shared/bench
+    .venv/bin/python -m benchmarks.make_bench_sample --bench DIR --queries 40 --passages 400
 
 Only the CounselChat tasks (MIT licence) are sampled: the FAQ task's data states no licence and
 must not be redistributed. Per task: the first `--queries` dev queries in file order, every
@@ -14,11 +14,11 @@ passages are in them.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import BENCH, ROOT, command_line
+
 TASKS = ["cc_body_to_titled_answer", "cc_body_to_answer", "cc_title_to_answer"]
 
 
@@ -66,8 +66,8 @@ def sample_articles(src: Path, dst: Path, articles: int) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "bench")
+    parser = command_line(__spec__.name, __doc__)
+    parser.add_argument("--bench", type=Path, default=BENCH)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench_sample")
     parser.add_argument("--queries", type=int, default=40, help="dev queries per task")
     parser.add_argument("--passages", type=int, default=400, help="corpus passages per task")

@@ -1,9 +1,9 @@
 """Performance against the issue-7 targets, every figure measured in one run on this machine.
 
-    .venv/bin/python benchmarks/perf.py                  # writes docs/performance.md (~10 min)
-    .venv/bin/python benchmarks/perf.py --index DIR --skip build,sweep   # reuse an index
-    .venv/bin/python benchmarks/perf.py --skip page,sweep --json /tmp/perf.json
-    .venv/bin/python benchmarks/perf.py --render /tmp/perf.json   # rewrite the page only
+    .venv/bin/python -m benchmarks.perf                  # writes docs/performance.md (~10 min)
+    .venv/bin/python -m benchmarks.perf --index DIR --skip build,sweep   # reuse an index
+    .venv/bin/python -m benchmarks.perf --skip page,sweep --json /tmp/perf.json
+    .venv/bin/python -m benchmarks.perf --render /tmp/perf.json   # rewrite the page only
 
 What is measured (medians; each target is judged by a ratio measured in the same run):
 
@@ -25,7 +25,7 @@ What is measured (medians; each target is judged by a ratio measured in the same
 - memory: peak RSS (VmHWM) of the page process after the first answer and after the map view;
   bytes of index per passage.
 
-docs/scale.md (benchmarks/scale.py) is included when present; benchmarks/all.py runs both.
+docs/scale.md (benchmarks/scale.py) is included when present; `-m benchmarks.all` runs both.
 """
 
 from __future__ import annotations
@@ -41,22 +41,28 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import perf_report  # noqa: E402
-from perf_page import cli_breakdown, cli_cold_start, page_cold_start  # noqa: E402
-
-from index import build_index, load_embedder, open_index  # noqa: E402
-from index import publish as pub  # noqa: E402
-from index.cache import FILE as CACHE_FILE  # noqa: E402
-from search import MODES, Searcher  # noqa: E402
-from search import explain as ex  # noqa: E402
+from benchmarks import perf_report
+from benchmarks.common import (
+    BENCH,
+    CORPUS,
+    DOCS,
+    ROOT,
+    command_line,
+    percentiles,
+    question_titles,
+    shown_path,
+    timed,
+    write_report,
+)
+from benchmarks.perf_page import cli_breakdown, cli_cold_start, page_cold_start
+from index import build_index, load_embedder, open_index
+from index import publish as pub
+from index.cache import FILE as CACHE_FILE
+from search import MODES, Searcher
+from search import explain as ex
 
 SECTIONS = ("build", "sweep", "latency", "cli", "page")
-BENCH_QUERIES = ROOT.parent / "shared" / "bench" / "cc_title_to_answer" / "queries.dev.jsonl"
-CSV = ROOT / "data" / "corpus" / "counselchat_answers.csv"
+BENCH_QUERIES = BENCH / "cc_title_to_answer" / "queries.dev.jsonl"
 # Bare-encode settings compared in the sweep: (label, torch threads or None, batch size).
 # sentence-transformers' own default batch is 32; the build encodes in batches of 64.
 SETTINGS = [
@@ -72,19 +78,8 @@ SETTINGS = [
 
 def ms(seconds: list[float]) -> dict[str, float]:
     """p50 and p99 in milliseconds."""
-    import numpy as np
-
-    return {
-        "p50": float(np.percentile(seconds, 50) * 1000),
-        "p99": float(np.percentile(seconds, 99) * 1000),
-        "n": len(seconds),
-    }
-
-
-def shown_path(path: Path) -> str:
-    """A path relative to the repository when inside it, else absolute."""
-    path = path.resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    p50, p99 = percentiles(seconds)
+    return {"p50": p50 * 1000, "p99": p99 * 1000, "n": len(seconds)}
 
 
 def load_questions(n: int) -> tuple[list[str], str]:
@@ -95,67 +90,48 @@ def load_questions(n: int) -> tuple[list[str], str]:
             out = [json.loads(line)["query"].strip() for line in f if line.strip()]
         source = str(BENCH_QUERIES.relative_to(ROOT.parent))
     if len(set(out)) < n:
-        import csv
-
-        with CSV.open(encoding="utf-8") as f:
-            out += [r.get("questionTitle", "").strip() for r in csv.DictReader(f)]
+        out += question_titles()
         source = "questionTitle column of data/corpus/counselchat_answers.csv"
     distinct = list(dict.fromkeys(q for q in out if q))
     return distinct[:n], source
 
 
-class Counting:
-    """An embedder wrapper that keeps every text it is asked to embed."""
+class Recording:
+    """An embedder wrapper that keeps every text it is asked to embed and times its encode and
+    token_spans calls. With `bare` (for a build), right beside each encode call (before it on
+    every other call) it also times a bare `model.encode` of the same texts, so both see the
+    same load on the machine."""
 
-    def __init__(self, inner) -> None:
-        self.inner = inner
+    def __init__(self, inner, bare: bool = True) -> None:
+        self.inner, self.bare = inner, bare
         self.name, self.fingerprint = inner.name, inner.fingerprint
         self.dim, self.max_tokens = inner.dim, inner.max_tokens
         self.texts: list[str] = []
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return self.inner.token_spans(text)
-
-    def encode(self, texts, *, batch_size: int = 64, progress=None):
-        self.texts.extend(texts)
-        return self.inner.encode(texts, batch_size=batch_size, progress=progress)
-
-
-class Recording(Counting):
-    """For a build: also times encode and token_spans, and right beside each encode call of the
-    build (before it on every other call) times a bare `model.encode` of the same texts, so
-    both see the same load on the machine."""
-
-    def __init__(self, inner) -> None:
-        super().__init__(inner)
         self.encode_s = self.spans_s = self.bare_s = 0.0
         self.calls = 0
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        started = time.perf_counter()
-        try:
-            return self.inner.token_spans(text)
-        finally:
-            self.spans_s += time.perf_counter() - started
+        spans, seconds = timed(self.inner.token_spans, text)
+        self.spans_s += seconds
+        return spans
 
     def encode(self, texts, *, batch_size: int = 64, progress=None):
         texts = list(texts)
         self.calls += 1
-        if self.calls % 2 == 0:
+        if self.bare and self.calls % 2 == 0:
             self.bare_s += bare_encode(self.inner.model, texts)
-        started = time.perf_counter()
-        out = super().encode(texts, batch_size=batch_size, progress=progress)
-        self.encode_s += time.perf_counter() - started
-        if self.calls % 2 == 1:
+        self.texts.extend(texts)
+        out, seconds = timed(self.inner.encode, texts, batch_size=batch_size, progress=progress)
+        self.encode_s += seconds
+        if self.bare and self.calls % 2 == 1:
             self.bare_s += bare_encode(self.inner.model, texts)
         return out
 
 
 def bare_encode(model, texts: list[str], batch_size: int = 32) -> float:
     """Seconds for one plain sentence-transformers encode of the texts."""
-    started = time.perf_counter()
-    model.encode(texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
-    return time.perf_counter() - started
+    kwargs = {"batch_size": batch_size, "convert_to_numpy": True, "show_progress_bar": False}
+    return timed(model.encode, texts, **kwargs)[1]
 
 
 def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, Path, list[str]]:
@@ -165,9 +141,8 @@ def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, P
     report = None
     for run in range(repeat):
         rec = Recording(embedder)
-        started = time.perf_counter()
-        report = build_index([corpus], tmp / f"index{run}", rec)
-        builds.append(time.perf_counter() - started - rec.bare_s)
+        report, seconds = timed(build_index, [corpus], tmp / f"index{run}", rec)
+        builds.append(seconds - rec.bare_s)
         bares.append(rec.bare_s)
         texts = rec.texts
         parts.append((rec.encode_s, rec.spans_s, rec.calls))
@@ -238,8 +213,8 @@ def bench_sweep(texts: list[str], tmp: Path, size: int, rounds: int) -> dict:
     path.write_text(json.dumps(sample), encoding="utf-8")
     workers = []
     for _, threads, batch in SETTINGS:
-        cmd = [sys.executable, __file__, "--encode-worker", str(path), "--batch", str(batch)]
-        cmd += ["--threads", str(threads or 0)]
+        cmd = [sys.executable, "-m", "benchmarks.perf", "--encode-worker", str(path)]
+        cmd += ["--batch", str(batch), "--threads", str(threads or 0)]
         workers.append(
             subprocess.Popen(
                 cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -287,10 +262,8 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
             searcher.search(q, mode=mode)
     times: dict[str, list[float]] = {"floor": []}
 
-    def timed(key: str, call) -> None:
-        started = time.perf_counter()
-        call()
-        times.setdefault(key, []).append(time.perf_counter() - started)
+    def clock(key: str, call) -> None:
+        times.setdefault(key, []).append(timed(call)[1])
 
     def single_threaded_faiss(q: str) -> None:
         # What-if: FAISS and torch each bring their own OpenMP runtime; on two cores their
@@ -306,15 +279,15 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
     modes = list(MODES)
     for i, q in enumerate(questions):
         order = modes[i % 3 :] + modes[: i % 3]  # rotate so no mode always runs first
-        timed("floor", lambda q=q: floor(q))
-        timed("faiss1", lambda q=q: single_threaded_faiss(q))
+        clock("floor", lambda q=q: floor(q))
+        clock("faiss1", lambda q=q: single_threaded_faiss(q))
         for explain in (False, True) if i % explain_every == 0 else (False,):
             for mode in order:
                 searcher.clear_query_cache()
                 ex._CACHE.clear()  # sentence vectors: a new query explains passages afresh
                 call = lambda q=q, m=mode, e=explain: searcher.search(q, mode=m, explain=e)  # noqa: E731
-                timed(f"{mode}/new/{explain}", call)
-                timed(f"{mode}/repeated/{explain}", call)
+                clock(f"{mode}/new/{explain}", call)
+                clock(f"{mode}/repeated/{explain}", call)
     out = {key: ms(v) for key, v in times.items()}
     searcher.close()
     return {"queries": len(questions), "source": source, "k": 10, "omp": omp, "times": out}
@@ -323,7 +296,7 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
 def explain_load(index_dir: Path, embedder, n: int) -> dict:
     """Texts the model embeds for one new query with explanations (sentence cache emptied)."""
     questions, _ = load_questions(n)
-    rec = Counting(embedder)
+    rec = Recording(embedder, bare=False)
     searcher = Searcher(open_index(index_dir), rec)
     counts, pieces = [], []
     for q in questions:
@@ -388,15 +361,15 @@ def index_size(index_dir: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
+    parser = command_line(__spec__.name, __doc__)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--index", type=Path, help="reuse this index (skips the build figures)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--out", type=Path, default=DOCS / "performance.md")
     parser.add_argument(
         "--json",
         type=Path,
-        default=ROOT / "docs" / "performance.json",
-        help="also write the raw figures here (perf.py --render rewrites the report from them)",
+        default=DOCS / "performance.json",
+        help="also write the raw figures here (--render rewrites the report from them)",
     )
     parser.add_argument("--skip", default="", help=f"comma-separated, of: {','.join(SECTIONS)}")
     parser.add_argument("--queries", type=int, default=200, help="distinct queries timed")
@@ -406,10 +379,10 @@ def main() -> int:
     parser.add_argument("--sweep-rounds", type=int, default=2, help="encodes per setting")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument(
-        "--scale-md", type=Path, default=ROOT / "docs" / "scale.md", help="included at the end"
+        "--scale-md", type=Path, default=DOCS / "scale.md", help="included at the end"
     )
-    parser.add_argument("--scale-seconds", type=float, help="(from all.py) scale.py's runtime")
-    parser.add_argument("--scale-status", default="", help="(from all.py) how scale.py ended")
+    parser.add_argument("--scale-seconds", type=float, help="(from all) benchmarks.scale's runtime")
+    parser.add_argument("--scale-status", default="", help="(from all) how benchmarks.scale ended")
     parser.add_argument("--render", type=Path, help="only rewrite --out from a --json file")
     parser.add_argument("--encode-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
@@ -420,7 +393,7 @@ def main() -> int:
         return 0
     if args.render:
         res = json.loads(args.render.read_text(encoding="utf-8"))
-        args.out.write_text(perf_report.render(res, args.out.parent), "utf-8")
+        write_report(args.out, perf_report.render(res, args.out.parent))
         return 0
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if unknown := skip - set(SECTIONS):
@@ -485,10 +458,9 @@ def main() -> int:
         **perf_report.scale_snapshot(args.scale_md),
     }
     text = perf_report.render(res, args.out.parent)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    write_report(args.out, text)
     if args.json:
-        args.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
+        write_report(args.json, json.dumps(res, indent=1))
     print(text)
     return 0
 

@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from benchmarks.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PageServer,
+    free_port,
+    page_server,
+    settled,
+    streamlit_command,
+)
+from benchmarks.common import ROOT, timed, vm_hwm
+
 # The what-if: Streamlit's default file watcher, which watches the folder of app.py recursively
 # (to rerun on save); with .venv inside the repository that is thousands of directories. The
 # page turns it off (.streamlit/config.toml and `counsel-search app`).
@@ -58,32 +53,18 @@ print(json.dumps(stamps))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def vm_hwm(pid: int) -> int:
-    """Peak resident set size of a process, in bytes (Linux /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
-
-
 def cli_cold_start(index_dir: Path, question: str, runs: int) -> dict:
     """Wall time of `counsel-search search QUESTION --index DIR` in a fresh process."""
     exe = Path(sys.executable).parent / "counsel-search"
     times = []
     for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(
+        done, seconds = timed(
+            subprocess.run,
             [str(exe), "search", question, "--index", str(index_dir)],
             capture_output=True,
             text=True,
         )
-        times.append(time.perf_counter() - started)
+        times.append(seconds)
         if done.returncode != 0:
             raise RuntimeError(f"counsel-search search failed: {done.stderr[-500:]}")
     print(f"cli cold start: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
@@ -108,37 +89,11 @@ def cli_breakdown(index_dir: Path, question: str) -> list[dict]:
     return out
 
 
-def _settled(pg) -> None:
-    """Wait until Streamlit's script run has finished (no running widget, nothing stale)."""
-    idle = """() => !document.querySelector("[data-testid='stStatusWidget']")
-        && document.querySelectorAll("[data-stale='true']").length === 0"""
-    calm = 0
-    while calm < 3:
-        pg.wait_for_timeout(200)
-        calm = calm + 1 if pg.evaluate(idle) else 0
-
-
-def _wait_serving(proc: subprocess.Popen, url: str, log, started: float) -> None:
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.perf_counter() - started > 120:
-            log.seek(0)
-            tail = log.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"streamlit did not start: {tail}")
-        time.sleep(0.05)
-
-
-def _ask_and_map(
-    pg, proc: subprocess.Popen, url: str, question: str, started: float, with_map: bool
-) -> dict:
+def _ask_and_map(pg, server: PageServer, question: str, with_map: bool) -> dict:
     """Open the page, ask, wait for the answer, then open the map: timings and peak RSS."""
+    started = server.started
     out = {"serving_s": time.perf_counter() - started}
-    pg.goto(url)
+    pg.goto(server.url)
     box = pg.get_by_label("Your question")
     box.wait_for()
     out["input_s"] = time.perf_counter() - started
@@ -148,47 +103,34 @@ def _ask_and_map(
     pg.get_by_text("best-matching sentences highlighted").wait_for()
     out["first_answer_s"] = time.perf_counter() - started
     out["enter_to_answer_s"] = time.perf_counter() - pressed
-    _settled(pg)
-    out["rss_answer"] = vm_hwm(proc.pid)
+    settled(pg)
+    out["rss_answer"] = vm_hwm(server.proc.pid)
     if not with_map:
         return out
     before_map = time.perf_counter()
     pg.get_by_text("Map", exact=True).click()
     pg.get_by_text("of their embeddings").wait_for()
     pg.locator("[data-testid='stVegaLiteChart']").first.wait_for()
-    _settled(pg)
+    settled(pg)
     out["map_s"] = time.perf_counter() - before_map
-    out["rss_map"] = vm_hwm(proc.pid)
+    out["rss_map"] = vm_hwm(server.proc.pid)
     return out
 
 
 def _one_page_run(
     browser, index_dir: Path, question: str, extra: list[str], with_map: bool
 ) -> dict:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(index_dir)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-    cmd += ["--browser.gatherUsageStats", "false", *extra]
-    url = f"http://127.0.0.1:{port}"
-    context = browser.new_context()
+    context = browser.new_context()  # before the server starts: not timed
     pg = context.new_page()
     pg.set_default_timeout(120_000)
-    # The server's output goes to a file, not a pipe: a full pipe would stall it.
-    with tempfile.TemporaryFile() as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_serving(proc, url, log, started)
-            return _ask_and_map(pg, proc, url, question, started, with_map)
-        finally:
-            context.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    try:
+        cmd = streamlit_command(port, extra)
+        with page_server(cmd, port, env=env, timeout=120, poll=0.05) as server:
+            return _ask_and_map(pg, server, question, with_map)
+    finally:
+        context.close()
 
 
 def _summary(rows: list[dict]) -> dict:

@@ -1,8 +1,8 @@
 """Retrieval quality report: every bench task × mode, ablations, and the weak-match calibration.
 
-    .venv/bin/python benchmarks/quality.py                      # writes docs/quality.md
-    .venv/bin/python benchmarks/quality.py --tasks faq_question_to_answer --no-ablations
-    .venv/bin/python benchmarks/quality.py --models minilm     # without the mpnet comparison
+    .venv/bin/python -m benchmarks.quality                      # writes docs/quality.md
+    .venv/bin/python -m benchmarks.quality --tasks faq_question_to_answer --no-ablations
+    .venv/bin/python -m benchmarks.quality --models minilm     # without the mpnet comparison
 
 Data: ../shared/bench/<task>/{corpus,queries.dev}.jsonl (override with --bench). Each distinct
 corpus is indexed once with the default model; latencies are medians over the dev queries, all
@@ -11,38 +11,21 @@ modes measured in the same run on the same index.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import quality_models  # noqa: E402
-from bench_tasks import (  # noqa: E402
-    TASKS,
-    plain_dense_ndcg,
-    source_key,
-    task_queries,
-    task_source,
-)
-
-from index import (  # noqa: E402
-    build_index,
-    chunking,
-    load_embedder,
-    open_index,
-)
-from index.errors import ModelNotFound  # noqa: E402
-from index.mpnet import locate_parts  # noqa: E402
-from search import MODES, Searcher, lexical, ranking  # noqa: E402
-from search.evaluate import EvalResult, evaluate  # noqa: E402
+from benchmarks import quality_models
+from benchmarks.bench_tasks import TASKS, plain_dense_ndcg, task_indexes, top_cosines
+from benchmarks.common import BENCH, DOCS, command_line, table, write_report
+from index import build_index, chunking, load_embedder, open_index
+from index.errors import ModelNotFound
+from index.mpnet import locate_parts
+from search import MODES, RankingConfig, Searcher, weak_threshold
+from search.evaluate import EvalResult, evaluate
 
 PLAIN_DENSE = {  # the bench README's figures for flat cosine over `question\nanswer`
     "cc_body_to_titled_answer": 0.704,
@@ -93,9 +76,42 @@ OFF_TOPIC = [
 ]
 
 
+DEFAULT = RankingConfig()
+# What each ranking choice gained: the default hybrid with one choice taken back, each row a
+# (name, mode, ranking settings).
+ABLATIONS: list[tuple[str, str, RankingConfig]] = [
+    ("hybrid (default)", "hybrid", DEFAULT),
+    (
+        "dense, opening window only, no hubness correction (as plain dense)",
+        "dense",
+        DEFAULT.replace(window_aggregation="opening", hub_weight=0.0),
+    ),
+    ("hybrid, opening window only", "hybrid", DEFAULT.replace(window_aggregation="opening")),
+    ("hybrid, best window only", "hybrid", DEFAULT.replace(window_aggregation="best")),
+    ("lexical, no stop words", "lexical", DEFAULT.replace(drop_stop_words=False)),
+    ("hybrid, no stop words", "hybrid", DEFAULT.replace(drop_stop_words=False)),
+    ("hybrid, no same-question boost", "hybrid", DEFAULT.replace(same_question_weight=0.0)),
+    ("dense, no hubness correction", "dense", DEFAULT.replace(hub_weight=0.0)),
+    ("hybrid, no hubness correction", "hybrid", DEFAULT.replace(hub_weight=0.0)),
+    *(
+        (f"hybrid, hub weight {weight}", "hybrid", DEFAULT.replace(hub_weight=weight))
+        for weight in (0.25, 0.75)
+    ),
+    *(
+        (f"hybrid, hub radius over {k} neighbours", "hybrid", DEFAULT.replace(hub_neighbours=k))
+        for k in (5, 20)
+    ),
+    *(
+        (f"hybrid, dense weight {alpha}", "hybrid", DEFAULT.replace(dense_weight=alpha))
+        for alpha in (0.6, 0.7, 0.9)
+    ),
+]
+
+
 @contextlib.contextmanager
 def patched(obj: object, name: str, value: object) -> Iterator[None]:
-    """Temporarily replace a ranking constant or function (ablations only)."""
+    """Temporarily replace a module's function (the index-building choice of
+    title_lead_ablation, which no ranking setting covers)."""
     old = getattr(obj, name)
     setattr(obj, name, value)
     try:
@@ -104,53 +120,13 @@ def patched(obj: object, name: str, value: object) -> Iterator[None]:
         setattr(obj, name, old)
 
 
-@contextlib.contextmanager
-def radii_over(searcher: Searcher, k: int) -> Iterator[None]:
-    """Temporarily use hub radii over k neighbours instead of the saved ones (ablations only)."""
-    version = searcher.version
-    saved = version.radii
-    # IndexVersion is frozen; its cached radii live in the instance dict.
-    vars(version)["radii"] = version.window_radii(k)
-    try:
-        yield
-    finally:
-        vars(version)["radii"] = saved
-
-
 def ablations(searcher: Searcher, queries: list) -> list[tuple[str, EvalResult]]:
-    """What each ranking choice gained: the default hybrid with one choice taken back."""
-    out = [("hybrid (default)", evaluate(searcher, queries, "hybrid"))]
-    with patched(ranking, "window_score", lambda first, best: first):
-        with patched(ranking, "HUB_WEIGHT", 0.0):
-            out.append(
-                (
-                    "dense, opening window only, no hubness correction (as plain dense)",
-                    evaluate(searcher, queries, "dense"),
-                )
-            )
-        out.append(("hybrid, opening window only", evaluate(searcher, queries, "hybrid")))
-    with patched(ranking, "window_score", lambda first, best: best):
-        out.append(("hybrid, best window only", evaluate(searcher, queries, "hybrid")))
-    with patched(lexical, "STOPWORDS", frozenset()):
-        out.append(("lexical, no stop words", evaluate(searcher, queries, "lexical")))
-        out.append(("hybrid, no stop words", evaluate(searcher, queries, "hybrid")))
-    with patched(ranking, "GROUP_WEIGHT", 0.0):
-        out.append(("hybrid, no same-question boost", evaluate(searcher, queries, "hybrid")))
-    with patched(ranking, "HUB_WEIGHT", 0.0):
-        out.append(("dense, no hubness correction", evaluate(searcher, queries, "dense")))
-        out.append(("hybrid, no hubness correction", evaluate(searcher, queries, "hybrid")))
-    for weight in (0.25, 0.75):
-        with patched(ranking, "HUB_WEIGHT", weight):
-            out.append((f"hybrid, hub weight {weight}", evaluate(searcher, queries, "hybrid")))
-    for k in (5, 20):
-        with radii_over(searcher, k):
-            out.append(
-                (f"hybrid, hub radius over {k} neighbours", evaluate(searcher, queries, "hybrid"))
-            )
-    for alpha in (0.6, 0.7, 0.9):
-        with patched(ranking, "ALPHA", alpha):
-            out.append((f"hybrid, dense weight {alpha}", evaluate(searcher, queries, "hybrid")))
-    return out
+    """What each ranking choice gained: every row of ABLATIONS, on the same open index and
+    model (each result records its settings)."""
+    return [
+        (name, evaluate(searcher.with_config(config), queries, mode))
+        for name, mode, config in ABLATIONS
+    ]
 
 
 def title_lead_ablation(docs: Path, index_dir: Path, queries: list) -> list[tuple[str, EvalResult]]:
@@ -180,16 +156,11 @@ def title_lead_ablation(docs: Path, index_dir: Path, queries: list) -> list[tupl
     return out
 
 
-def top_cosines(searcher: Searcher, texts: list[str]) -> list[float]:
-    """The best window cosine of the top dense hit for each text."""
-    return [searcher.search(t, k=1, mode="dense", explain=False)[0].window_cosine for t in texts]
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "bench")
+    parser = command_line(__spec__.name, __doc__)
+    parser.add_argument("--bench", type=Path, default=BENCH)
     parser.add_argument("--tasks", default=",".join(TASKS))
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "quality.md")
+    parser.add_argument("--out", type=Path, default=DOCS / "quality.md")
     parser.add_argument("--no-ablations", action="store_true")
     parser.add_argument(
         "--models",
@@ -208,28 +179,22 @@ def main() -> int:
     builds: dict[str, float] = {}
     plain: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="counsel-quality-") as tmp:
-        indexes: dict[str, Path] = {}
-        for task in tasks:
-            corpus = task_source(args.bench, task)
-            key = source_key(corpus)
-            if key not in indexes:
-                started = time.perf_counter()
-                build_index([corpus], Path(tmp) / key, embedder)
-                builds[task] = time.perf_counter() - started
-                indexes[key] = Path(tmp) / key
-            searcher = Searcher(open_index(indexes[key]), embedder)
-            queries = task_queries(searcher, args.bench, task)
+        for opened in task_indexes(args.bench, tasks, embedder, Path(tmp)):
+            task, searcher, queries = opened.task, opened.searcher, opened.queries
+            if opened.build:
+                builds[task] = opened.build[1]
             rows[task] = [evaluate(searcher, queries, mode) for mode in MODES]
             plain[task] = plain_dense_ndcg(searcher, queries)
             print(task, *[(r.mode, r.ndcg_at_10, r.latency_p50_ms) for r in rows[task]], flush=True)
             if not args.no_ablations:
                 abl[task] = ablations(searcher, queries)
-                if corpus.is_dir():
-                    abl[task] += title_lead_ablation(corpus, Path(tmp) / f"{key}-title", queries)
+                if opened.source.is_dir():
+                    abl[task] += title_lead_ablation(
+                        opened.source, Path(tmp) / f"{opened.key}-title", queries
+                    )
             in_domain += top_cosines(searcher, [q.text for q in queries])
             if task.startswith("cc_"):
                 off_topic += top_cosines(searcher, OFF_TOPIC)
-            searcher.close()
     side: list[str] = []
     if "mpnet" in models:
         base = quality_models.ModelRun(
@@ -237,9 +202,8 @@ def main() -> int:
         )
         strong = quality_models.measure("mpnet", args.bench, tasks, OFF_TOPIC)
         side = quality_models.render(base, strong, builds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     text = render(rows, abl, in_domain, off_topic, builds, plain) + "\n".join(["", *side])
-    args.out.write_text(text, encoding="utf-8")
+    write_report(args.out, text)
     print(f"wrote {args.out}")
     return 0
 
@@ -259,13 +223,19 @@ def _fmt(r: EvalResult) -> str:
     )
 
 
+def _spread(cosines: list[float]) -> list[float]:
+    """min, p1, p2, p10, median and max of the top-hit cosines."""
+    pct = statistics.quantiles(cosines, n=100)
+    return [min(cosines), pct[0], pct[1], pct[9], statistics.median(cosines), max(cosines)]
+
+
 def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
     """docs/quality.md as Markdown."""
-    threshold = ranking.weak_threshold("all-MiniLM-L6-v2")
+    threshold = weak_threshold("all-MiniLM-L6-v2")
     lines = [
         "# Retrieval quality",
         "",
-        "Produced by `.venv/bin/python benchmarks/quality.py` (default model all-MiniLM-L6-v2, "
+        "Produced by `.venv/bin/python -m benchmarks.quality` (default model all-MiniLM-L6-v2, "
         "dev queries of `../shared/bench`, binary relevance, averaged over queries; the "
         "`articles` task is a folder of Q&A articles read by the product's own readers). "
         "The plain dense baseline is the model's cosine over each passage's `question\\nanswer` "
@@ -275,28 +245,29 @@ def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
         "",
         "## Summary: default mode (hybrid) against plain dense search",
         "",
-        "| task | plain dense (bench README) | plain dense, this run | dense here | "
-        "hybrid (default) | target | hybrid p50 / dense p50 |",
-        "|---|---|---|---|---|---|---|",
     ]
+    summary = []
     for task, results in rows.items():
         by = {r.mode: r for r in results}
         ratio = by["hybrid"].latency_p50_ms / by["dense"].latency_p50_ms
         met = "met" if by["hybrid"].ndcg_at_10 >= TARGETS[task] else "**not met**"
-        lines.append(
-            f"| {task} | {PLAIN_DENSE[task]:.3f} | {plain.get(task, float('nan')):.4f} | "
+        summary.append(
+            f"{task} | {PLAIN_DENSE[task]:.3f} | {plain.get(task, float('nan')):.4f} | "
             f"{by['dense'].ndcg_at_10:.4f} | "
-            f"{by['hybrid'].ndcg_at_10:.4f} | ≥ {TARGETS[task]:.2f} ({met}) | {ratio:.2f}× |"
+            f"{by['hybrid'].ndcg_at_10:.4f} | ≥ {TARGETS[task]:.2f} ({met}) | {ratio:.2f}×"
         )
+    lines += table(
+        "task | plain dense (bench README) | plain dense, this run | dense here | "
+        "hybrid (default) | target | hybrid p50 / dense p50",
+        summary,
+    )
     lines += ["", "## Every task and mode", ""]
     for task, results in rows.items():
-        lines += [
-            f"### {task}",
-            "",
-            "| mode | nDCG@10 | MRR@10 | R@10 | R@100 | p50 ms | p95 ms |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [f"| {r.mode} | {_fmt(r)} |" for r in results]
+        lines += [f"### {task}", ""]
+        lines += table(
+            "mode | nDCG@10 | MRR@10 | R@10 | R@100 | p50 ms | p95 ms",
+            (f"{r.mode} | {_fmt(r)}" for r in results),
+        )
         if task in builds:
             lines.append(f"\nIndex build (embedding included): {builds[task]:.1f} s.")
         lines.append("")
@@ -304,7 +275,8 @@ def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
         lines += [
             "## What each ranking choice gained",
             "",
-            "Each row takes one choice of the default ranking back (nDCG@10, dev queries).",
+            "Each row takes one choice of the default ranking back (nDCG@10, dev queries): "
+            "one `RankingConfig` (`search/config.py`) of `ABLATIONS` in `benchmarks/quality.py`.",
             "",
             "Hubness correction (CSLS, `index/hubness.py`): some passages are hubs, generic "
             "answers close to very many queries, which plain cosine puts near the top whatever "
@@ -325,17 +297,17 @@ def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
             "question with nothing under it is no passage (15 of 582 passages of the articles had "
             "an empty answer before; 566 passages now, none empty).",
             "",
-            "| variant | " + " | ".join(abl) + " |",
-            "|---|" + "---|" * len(abl),
         ]
         names = [name for name, _ in next(iter(abl.values()))]
-        for i, name in enumerate(names):
-            lines.append(
-                f"| {name} | " + " | ".join(f"{abl[t][i][1].ndcg_at_10:.4f}" for t in abl) + " |"
-            )
+        lines += table(
+            ["variant", *abl],
+            (
+                [name, *(f"{abl[t][i][1].ndcg_at_10:.4f}" for t in abl)]
+                for i, name in enumerate(names)
+            ),
+        )
         lines.append("")
     if in_domain:
-        pct = statistics.quantiles(in_domain, n=100)
         flagged_in = sum(c < threshold for c in in_domain) / len(in_domain)
         flagged_off = sum(c < threshold for c in off_topic) / max(1, len(off_topic))
         lines += [
@@ -351,19 +323,17 @@ def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
             "cosine and below the 1st percentile of the answerable queries, rounded to 0.05, so "
             "that a real question is almost never called weak while off-topic ones are.",
             "",
-            "| queries | n | min | p1 | p2 | p10 | median | max | flagged weak |",
-            "|---|---|---|---|---|---|---|---|---|",
-            f"| dev (answerable) | {len(in_domain)} | {min(in_domain):.3f} | {pct[0]:.3f} | "
-            f"{pct[1]:.3f} | {pct[9]:.3f} | {statistics.median(in_domain):.3f} | "
-            f"{max(in_domain):.3f} | {flagged_in:.1%} |",
         ]
+        groups = [("dev (answerable)", in_domain, flagged_in)]
         if off_topic:
-            po = statistics.quantiles(off_topic, n=100)
-            lines.append(
-                f"| off-topic | {len(off_topic)} | {min(off_topic):.3f} | {po[0]:.3f} | "
-                f"{po[1]:.3f} | {po[9]:.3f} | {statistics.median(off_topic):.3f} | "
-                f"{max(off_topic):.3f} | {flagged_off:.1%} |"
-            )
+            groups.append(("off-topic", off_topic, flagged_off))
+        lines += table(
+            "queries | n | min | p1 | p2 | p10 | median | max | flagged weak",
+            [
+                [name, len(cos), *(f"{v:.3f}" for v in _spread(cos)), f"{share:.1%}"]
+                for name, cos, share in groups
+            ],
+        )
         lines.append("")
     return "\n".join(lines)
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import math
 import statistics
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_tasks import source_key, task_queries, task_source
-
-from index import build_index, load_embedder, open_index
-from search import Searcher, ranking
+from benchmarks.bench_tasks import task_indexes, top_cosines
+from benchmarks.common import table
+from index import load_embedder
+from search import RankingConfig
 from search.evaluate import EvalResult, evaluate
 
+# Dense weights of the hybrid score swept (RankingConfig.dense_weight).
 ALPHAS = (0.6, 0.7, 0.8, 0.9)
 
 
@@ -37,39 +37,24 @@ class ModelRun:
     off_topic: list[float] = field(default_factory=list)
 
 
-def _top_cosines(searcher: Searcher, texts: list[str]) -> list[float]:
-    return [searcher.search(t, k=1, mode="dense", explain=False)[0].window_cosine for t in texts]
-
-
 def measure(model: str, bench: Path, tasks: list[str], off_topic: list[str]) -> ModelRun:
     """Build each distinct corpus with `model` and evaluate dense and hybrid on its tasks."""
     embedder = load_embedder(model)
     run = ModelRun(embedder.name)
     with tempfile.TemporaryDirectory(prefix="counsel-models-") as tmp:
-        indexes: dict[str, Path] = {}
-        for task in tasks:
-            corpus = task_source(bench, task)
-            key = source_key(corpus)
-            if key not in indexes:
-                started = time.perf_counter()
-                report = build_index([corpus], Path(tmp) / key, embedder)
-                run.build_s[task] = time.perf_counter() - started
+        for opened in task_indexes(bench, tasks, embedder, Path(tmp)):
+            task, searcher, queries = opened.task, opened.searcher, opened.queries
+            if opened.build:
+                report, run.build_s[task] = opened.build
                 run.passages[task] = report.passages
-                indexes[key] = Path(tmp) / key
-            searcher = Searcher(open_index(indexes[key]), embedder)
-            queries = task_queries(searcher, bench, task)
             run.results[task] = {m: evaluate(searcher, queries, m) for m in ("dense", "hybrid")}
             run.sweep[task] = {}
             for alpha in ALPHAS:
-                old, ranking.ALPHA = ranking.ALPHA, alpha
-                try:
-                    run.sweep[task][alpha] = evaluate(searcher, queries, "hybrid").ndcg_at_10
-                finally:
-                    ranking.ALPHA = old
-            run.in_domain += _top_cosines(searcher, [q.text for q in queries])
+                swept = searcher.with_config(searcher.config.replace(dense_weight=alpha))
+                run.sweep[task][alpha] = evaluate(swept, queries, "hybrid").ndcg_at_10
+            run.in_domain += top_cosines(searcher, [q.text for q in queries])
             if task.startswith("cc_"):
-                run.off_topic += _top_cosines(searcher, off_topic)
-            searcher.close()
+                run.off_topic += top_cosines(searcher, off_topic)
             print(model, task, {m: r.ndcg_at_10 for m, r in run.results[task].items()}, flush=True)
     return run
 
@@ -92,35 +77,35 @@ def render(base: ModelRun, strong: ModelRun, builds: dict[str, float]) -> list[s
         "distinct corpus (the two CounselChat tasks without titles share one); query p50 is "
         "the default mode's, model warm, one query at a time.",
         "",
-        "| task | model | dense nDCG@10 | hybrid nDCG@10 | hybrid p50 ms | build s | passages/s |",
-        "|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for task in strong.results:
         for run in (base, strong):
             r = run.results[task]
             build = builds.get(task) if run is base else run.build_s.get(task)
             n = strong.passages.get(task)
             speed = f"{n / build:.1f}" if build and n else "–"
-            lines.append(
-                f"| {task} | {run.model} | {r['dense'].ndcg_at_10:.4f} | "
+            rows.append(
+                f"{task} | {run.model} | {r['dense'].ndcg_at_10:.4f} | "
                 f"{r['hybrid'].ndcg_at_10:.4f} | {r['hybrid'].latency_p50_ms:.1f} | "
-                f"{f'{build:.1f}' if build else '–'} | {speed} |"
+                f"{f'{build:.1f}' if build else '–'} | {speed}"
             )
+    header = "task | model | dense nDCG@10 | hybrid nDCG@10 | hybrid p50 ms | build s | passages/s"
+    lines += table(header, rows)
     lines += [
         "",
         f"Fusion weight for {strong.model} (hybrid nDCG@10, dev; the default model's is "
-        f"{ranking.ALPHA}):",
+        f"{RankingConfig().dense_weight}):",
         "",
-        "| dense weight | " + " | ".join(strong.sweep) + " | mean |",
-        "|---|" + "---|" * (len(strong.sweep) + 1),
     ]
-    for alpha in ALPHAS:
-        vals = [strong.sweep[t][alpha] for t in strong.sweep]
-        lines.append(
-            f"| {alpha} | "
-            + " | ".join(f"{v:.4f}" for v in vals)
-            + f" | {statistics.mean(vals):.4f} |"
-        )
+    sweeps = [[strong.sweep[t][alpha] for t in strong.sweep] for alpha in ALPHAS]
+    lines += table(
+        ["dense weight", *strong.sweep, "mean"],
+        (
+            [alpha, *(f"{v:.4f}" for v in vals), f"{statistics.mean(vals):.4f}"]
+            for alpha, vals in zip(ALPHAS, sweeps, strict=True)
+        ),
+    )
     pct = statistics.quantiles(strong.in_domain, n=100)
     lines += [
         "",

@@ -1,15 +1,16 @@
 """Scale: search latency, build time, memory and recall@10 at 10k, 100k and 1M passages.
 
-    .venv/bin/python benchmarks/scale.py                        # all sizes; writes docs/scale.md
-    .venv/bin/python benchmarks/scale.py --sizes 10000 100000 --product-sizes --no-write
+    .venv/bin/python -m benchmarks.scale                        # all sizes; writes docs/scale.md
+    .venv/bin/python -m benchmarks.scale --sizes 10000 100000 --product-sizes --no-write
 
-Vectors are synthetic (see `synthetic`): 384-dim unit vectors shaped like all-MiniLM-L6-v2
+Vectors are synthetic (benchmarks/synthetic.py): 384-dim unit vectors shaped like all-MiniLM-L6-v2
 embeddings. For each size the vector store is built the way the product builds it
 (`FaissStore.build`, which picks exact or IVF by count) and timed; then 1,000 held-out queries
 from the same distribution are searched one at a time for the 200 candidates the search engine
 asks for, and recall@10 is measured against exact search over the same vectors in the same run.
 The product path (synthetic passage text in SQLite + FTS5, embedding cache, the `Searcher`) is
-measured at the smaller sizes with a stand-in embedder that looks each text's vector up.
+measured at the smaller sizes with a stand-in embedder that looks each text's vector up
+(benchmarks/scale_product.py).
 
 Each measurement runs in its own process, so its peak RSS is its own.
 """
@@ -29,107 +30,26 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import DOCS, ROOT, command_line, percentiles, recall_at, table, timed, vm_hwm
+from benchmarks.scale_product import PRODUCT_QUERIES, measure_product
+from benchmarks.synthetic import DIM, FETCH, exact_top10, synthetic, timed_search
+from index import vectors as vec
+from index.vectors import FaissStore
 
-from index import vectors as vec  # noqa: E402
-from index.vectors import FaissStore  # noqa: E402
-from search import ranking  # noqa: E402
-
-DIM = 384
 SIZES = (10_000, 100_000, 1_000_000)
 PRODUCT_SIZES = (10_000, 100_000)
 QUERIES = 1_000
 FLAT_QUERIES = 100  # the exact baseline is slow at 1M; its p50 settles with fewer queries
-PRODUCT_QUERIES = 300
-FETCH = 2 * ranking.CANDIDATES  # what the engine asks of the vector store per query
 TARGET_P50_MS = 10.0
 TARGET_RECALL = vec.TARGET_RECALL
 FLAT_SWEEP = (25_000, 50_000, 100_000, 200_000)
-
-
-def synthetic(n: int, nq: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(corpus, queries, cluster of each corpus row then each query): unit vectors in 384 dims.
-
-    Each vector mixes a direction shared by all (sentence embeddings are anisotropic: random
-    pairs have cosine ~0.1), the centre of one of n/100 clusters (themselves grouped into
-    topics), a point of a 64-dim Gaussian with a 1/sqrt(i) spectrum shared by all clusters (so
-    topics shade into each other instead of forming separate islands) and isotropic noise. The
-    weights were fitted to all-MiniLM-L6-v2 embeddings of the 14,446 distinct sentences of the
-    bundled CounselChat corpus: nearest-neighbour cosine p10/p50/p90 0.56/0.64/0.73 (real
-    0.54/0.65/0.78), random pairs 0.11 (0.12), and IVF recall@10 at nlist 240 of 0.44/0.77/0.96
-    at nprobe 2/8/32 (real 0.59/0.84/0.96): if anything harder for IVF than the real vectors.
-    """
-    rng = np.random.default_rng(seed)
-    total = n + nq
-    n_clusters = max(10, n // 100)
-    n_topics = max(3, n_clusters // 10)
-    rank = 64
-
-    def unit(x: np.ndarray) -> np.ndarray:
-        x /= np.linalg.norm(x, axis=1, keepdims=True)
-        return x
-
-    mean = unit(rng.standard_normal((1, DIM), dtype=np.float32))
-    topics = unit(rng.standard_normal((n_topics, DIM), dtype=np.float32))
-    parent = rng.integers(0, n_topics, n_clusters)
-    centres = unit(topics[parent] + unit(rng.standard_normal((n_clusters, DIM), dtype=np.float32)))
-    weights = rng.lognormal(0.0, 1.0, n_clusters)  # clusters of uneven size, as topics are
-    labels = rng.choice(n_clusters, total, p=weights / weights.sum())
-    basis = np.linalg.qr(rng.standard_normal((DIM, rank)))[0].T.astype(np.float32)
-    spectrum = (np.arange(1, rank + 1) ** -0.5).astype(np.float32)
-    spectrum /= np.linalg.norm(spectrum)
-    x = np.empty((total, DIM), dtype=np.float32)
-    for start in range(0, total, 100_000):  # in blocks: the temporaries stay small at 1M
-        end = min(total, start + 100_000)
-        z = rng.standard_normal((end - start, rank), dtype=np.float32) * spectrum
-        noise = rng.standard_normal((end - start, DIM), dtype=np.float32) / np.sqrt(DIM)
-        x[start:end] = 0.35 * mean + 0.5 * centres[labels[start:end]] + z @ basis + 0.2 * noise
-    unit(x)
-    return x[:n], x[n:], labels
-
-
-def peak_rss_mb() -> int:
-    """Peak resident memory of this process so far (VmHWM), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
-
-
-def percentiles(ms: Sequence[float]) -> tuple[float, float]:
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
-
-
-def timed_search(
-    store: FaissStore, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
-) -> tuple[list[float], np.ndarray]:
-    """One query at a time, as the engine searches: (milliseconds each, ids found)."""
-    ms, found = [], []
-    for q in queries:
-        t0 = time.perf_counter()
-        _, ids = store.search(q[None, :], k, allowed)
-        ms.append((time.perf_counter() - t0) * 1000)
-        found.append(ids[0, :10])
-    return ms, np.array(found)
-
-
-def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
-
-
-def exact_top10(queries: np.ndarray, corpus: np.ndarray) -> np.ndarray:
-    """Exact top-10 rows by inner product (BLAS, no index: no second copy of the corpus)."""
-    return faiss.knn(queries, corpus, 10, metric=faiss.METRIC_INNER_PRODUCT)[1]
 
 
 def measure_store(n: int) -> dict[str, object]:
     """Build the store the product would build for n vectors and measure it."""
     xb, xq, _ = synthetic(n, QUERIES, seed=n)
     ids = np.arange(n, dtype=np.int64)
-    t0 = time.perf_counter()
-    store = FaissStore.build(ids, xb)
-    build_s = time.perf_counter() - t0
+    store, build_s = timed(FaissStore.build, ids, xb)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vectors.faiss"
         store.save(path)
@@ -148,7 +68,7 @@ def measure_store(n: int) -> dict[str, object]:
         "index_mb": round(index_mb),
         "p50_ms": round(percentiles(ms)[0], 2),
         "p99_ms": round(percentiles(ms)[1], 2),
-        "recall10": round(recall_at_10(found, truth), 3),
+        "recall10": round(recall_at(found, truth), 3),
         "nn_cos": [round(float(v), 2) for v in np.percentile(nn_cos, [10, 50, 90])],
     }
     rng = np.random.default_rng(1)
@@ -157,8 +77,8 @@ def measure_store(n: int) -> dict[str, object]:
         want = allowed[exact_top10(xq[:200], xb[allowed])]
         ms_f, found_f = timed_search(store, xq[:200], FETCH, allowed)
         out[f"filter{int(share * 100)}_p50_ms"] = round(percentiles(ms_f)[0], 2)
-        out[f"filter{int(share * 100)}_recall10"] = round(recall_at_10(found_f, want), 3)
-    out["peak_rss_mb"] = peak_rss_mb()  # before the baseline below adds a second copy
+        out[f"filter{int(share * 100)}_recall10"] = round(recall_at(found_f, want), 3)
+    out["peak_rss_mb"] = vm_hwm() // 2**20  # before the baseline below adds a second copy
     if store.index_type == vec.FLAT:
         out["exact_p50_ms"] = out["p50_ms"]
     else:
@@ -192,16 +112,15 @@ def flat_sweep() -> list[dict[str, object]]:
 
 def in_child(kind: str, n: int = 0) -> object:
     """Run one measurement in a fresh interpreter and return its JSON result."""
-    cmd = [sys.executable, __file__, "--child", kind, str(n)]
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "benchmarks.scale", "--child", kind, str(n)]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def table(rows: Sequence[dict[str, object]], columns: Sequence[tuple[str, str]]) -> str:
-    head = "| " + " | ".join(title for _, title in columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(fmt(r.get(key, "")) for key, _ in columns) + " |" for r in rows]
-    return "\n".join([head, rule, *body])
+def columns_table(rows: Sequence[dict[str, object]], columns: Sequence[tuple[str, str]]) -> str:
+    """A Markdown table of the rows' values under the (key, title) columns."""
+    body = ([fmt(r.get(key, "")) for key, _ in columns] for r in rows)
+    return "\n".join(table([title for _, title in columns], body))
 
 
 def fmt(value: object) -> str:
@@ -260,18 +179,16 @@ def verdict(rows: Sequence[dict[str, object]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     parser.add_argument("--product-sizes", type=int, nargs="*", default=list(PRODUCT_SIZES))
     parser.add_argument("--no-sweep", action="store_true", help="skip the exact-latency sweep")
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "scale.md")
+    parser.add_argument("--out", type=Path, default=DOCS / "scale.md")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, n = args.child[0], int(args.child[1])
-        from scale_product import measure_product  # the product path, kept apart
-
         work = {"store": measure_store, "product": measure_product}
         print(json.dumps(flat_sweep() if kind == "sweep" else work[kind](n)))
         return 0
@@ -300,13 +217,13 @@ def render(
     """docs/scale.md: targets next to the figures, then how they were measured."""
     parts = [
         "# Search at scale\n",
-        f"Produced by `.venv/bin/python benchmarks/scale.py` in {seconds / 60:.1f} minutes on the "
+        f"Produced by `.venv/bin/python -m benchmarks.scale` in {seconds / 60:.1f} minutes on the "
         f"2-core, 24 GB reference machine (faiss-cpu {faiss.__version__}), shared with other "
         "jobs: the `load` column is the 1-minute load average, so latencies are pessimistic.\n",
         f"Targets at 1M passages: search p50 ≤ {TARGET_P50_MS:g} ms and recall@10 ≥ "
         f"{TARGET_RECALL} against exact search. {verdict(stores) if stores else ''}\n",
         "## Vector store\n",
-        table(stores, STORE_COLUMNS) + "\n",
+        columns_table(stores, STORE_COLUMNS) + "\n",
         "Latency is one query at a time for the "
         f"{FETCH} candidates the search engine asks for, over {QUERIES:,} held-out queries, "
         "searching the saved index reopened from disk. Recall@10 compares the top 10 with exact "
@@ -320,7 +237,7 @@ def render(
     if products:
         parts += [
             "## Product path\n",
-            table(products, PRODUCT_COLUMNS) + "\n",
+            columns_table(products, PRODUCT_COLUMNS) + "\n",
             "`build_from_result` with synthetic passage text (SQLite, FTS5, the embedding cache, "
             "the vector store) and a stand-in embedder that looks each text's vector up, so no "
             f"model time is counted; then `Searcher.search(k=10, explain=False)` for "
@@ -333,7 +250,9 @@ def render(
     if sweep:
         parts += [
             "## Exact search by size: the threshold\n",
-            table(sweep, [("n", "vectors"), ("exact_p50_ms", "p50 ms"), ("exact_p99_ms", "p99")])
+            columns_table(
+                sweep, [("n", "vectors"), ("exact_p50_ms", "p50 ms"), ("exact_p99_ms", "p99")]
+            )
             + "\n",
             f"Below `IVF_MIN_VECTORS` = {vec.IVF_MIN_VECTORS:,} vectors the store is exact: a "
             "flat scan then stays within ~3 ms, and an exact index needs no training and gives "

@@ -6,24 +6,18 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from scale import (
-    DIM,
-    PRODUCT_QUERIES,
-    exact_top10,
-    peak_rss_mb,
-    percentiles,
-    recall_at_10,
-    synthetic,
-)
 
+from benchmarks.common import percentiles, recall_at, timed, timed_each, vm_hwm
+from benchmarks.synthetic import DIM, exact_top10, synthetic
 from index import build_from_result, open_index
 from ingest import IngestResult, Passage, SourceFile, content_id, doc_id_for
 from search import Searcher
+
+PRODUCT_QUERIES = 300
 
 # ~25k pseudo-words: 350 first syllables x 70 second ones, so that BM25 postings are as sparse
 # as in real text (each cluster writes with its own 30 words).
@@ -90,26 +84,21 @@ def measure_product(n: int) -> dict[str, object]:
     ]
     truth = exact_top10(xq, xb)
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        build_from_result(result, Path(tmp) / "index", embedder)  # type: ignore[arg-type]
-        build_s = time.perf_counter() - t0
-        searcher = Searcher(open_index(Path(tmp) / "index"), embedder)  # type: ignore[arg-type]
+        index_dir = Path(tmp) / "index"
+        _, build_s = timed(build_from_result, result, index_dir, embedder)
+        searcher = Searcher(open_index(index_dir), embedder)  # type: ignore[arg-type]
         out: dict[str, object] = {"n": n, "index": searcher.version.manifest.index_type}
         out["build_s"] = round(build_s, 1)
 
         def run(label: str, call: Callable[[str], list]) -> list[list]:
             call(texts[0])  # first query warms the caches
-            ms, hits = [], []
-            for text in texts:
-                t1 = time.perf_counter()
-                hits.append(call(text))
-                ms.append((time.perf_counter() - t1) * 1000)
+            hits, ms = timed_each(call, texts)
             out[f"{label}_p50_ms"], out[f"{label}_p99_ms"] = map(round, percentiles(ms), (2, 2))
             return hits
 
         dense = run("dense", lambda t: searcher.search(t, k=10, mode="dense", explain=False))
         found = np.array([[int(h.passage.answer.split()[0][1:]) for h in hs] for hs in dense])
-        out["dense_recall10"] = round(recall_at_10(found, truth), 3)
+        out["dense_recall10"] = round(recall_at(found, truth), 3)
         run("hybrid", lambda t: searcher.search(t, k=10, explain=False))
         one_doc = {"source": ["doc007.txt"]}  # 1% of the passages
         run("filtered", lambda t: searcher.search(t, k=10, filters=one_doc, explain=False))
@@ -118,6 +107,6 @@ def measure_product(n: int) -> dict[str, object]:
             lambda t: searcher.search(t, k=10, filters=one_doc, mode="dense", explain=False),
         )
         searcher.version.close()
-    out["peak_rss_mb"] = peak_rss_mb()
+    out["peak_rss_mb"] = vm_hwm() // 2**20
     out["load_avg"] = round(os.getloadavg()[0], 1)
     return out

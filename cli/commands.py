@@ -212,7 +212,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 }
             )
         return 0
-    print(f"{report.passages} passages, {len(queries)} queries, model {embedder.name}\n")
+    print(f"{report.passages} passages, {len(queries)} queries, model {embedder.name}")
+    # The settings the figures come from (the JSON lines carry them under "ranking").
+    print(f"ranking: {results[0].ranking.summary()}\n")
     print(
         f"{'mode':<8} {'nDCG@10':>8} {'MRR@10':>8} {'R@10':>7} {'R@100':>7} {'p50 ms':>8} "
         f"{'p95 ms':>8}"

@@ -7,7 +7,7 @@ from index.build import (
     build_index,
     remove_sources,
 )
-from index.embed import DEFAULT_MODEL, HASH_MODEL, Embedder, HashEmbedder, load_embedder
+from index.embed import DEFAULT_MODEL, Embedder, load_embedder
 from index.errors import (
     BuildLocked,
     EmptyBuild,
@@ -23,12 +23,10 @@ from index.reader import IndexVersion, open_index
 
 __all__ = [
     "DEFAULT_MODEL",
-    "HASH_MODEL",
     "BuildLocked",
     "BuildReport",
     "Embedder",
     "EmptyBuild",
-    "HashEmbedder",
     "IndexCorrupt",
     "IndexNotFound",
     "IndexVersion",

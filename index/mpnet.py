@@ -18,12 +18,13 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from index import files
 from index.errors import ModelChecksumMismatch, ModelNotFound
 from index.models import MPNET
 
@@ -151,22 +152,6 @@ def _is_valid(folder: Path, expected_sha256: str) -> bool:
     return mark.get("sha256") == expected_sha256 and weights_same and files_there
 
 
-@contextmanager
-def _lock(path: Path) -> Iterator[bool]:
-    """Exclusive lock so two processes don't unpack at once; yields False where unsupported."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: the atomic rename below still keeps the folder whole
-        yield False
-        return
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def assemble_model(
     parts: Sequence[PartFile | Path],
     cache_dir: Path,
@@ -187,12 +172,13 @@ def assemble_model(
         return target
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        with _lock(cache_dir / f".{target.name}.lock") as locked:
+        # So that two processes don't unpack at once.
+        with files.acquire(cache_dir / f".{target.name}.lock"):
             if _is_valid(target, expected_sha256):  # another process finished meanwhile
                 return target
-            if locked:  # we hold the lock: any temporary left here is from a killed run
-                for stale in cache_dir.glob(f".{target.name}.tmp-*"):
-                    shutil.rmtree(stale, ignore_errors=True)
+            # We hold the lock: any temporary left here is from a killed run.
+            for stale in cache_dir.glob(f".{target.name}.tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
             log.info("unpacking %s (first use) into %s", model, target)
             _unpack_and_publish(parts, target, expected_sha256, progress)
     except OSError as exc:
@@ -325,6 +311,6 @@ def _publish(folder: Path, target: Path, expected_sha256: str, tmp: Path) -> Non
     try:
         folder.rename(target)
     except OSError:
-        # Another process (without a lock, e.g. on Windows) published first: keep its folder.
+        # Another process (one not holding the lock) published first: keep its folder.
         if not _is_valid(target, expected_sha256):
             raise

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from index import files
 from index.mpnet import default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,8 @@ def _exported(model: Any, fingerprint: str) -> Path:
         if path.is_file():
             return path
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".onnx")
-        os.close(fd)
-        try:
-            _export(model, Path(tmp))
-            os.replace(tmp, path)  # atomic: a reader sees the whole file or none
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        with files.replacing(path) as tmp:  # a reader sees the whole file or none
+            _export(model, tmp)
     log.info("exported %s to %s", fingerprint, path)
     return path
 

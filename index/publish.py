@@ -4,7 +4,7 @@ Layout of an index directory:
 
     INDEX_DIR/
       CURRENT               name of the published version (replaced atomically)
-      build.lock            held (flock) by the one build allowed at a time
+      build.lock            held (a file lock) by the one build allowed at a time
       versions/<name>/      manifest.json, passages.sqlite, vectors.faiss
 
 A build writes a fresh `versions/<name>.partial/` folder, renames it to `versions/<name>/` once
@@ -17,7 +17,6 @@ complete folder that was never published, which no fallback serves and the next 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import secrets
@@ -26,6 +25,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from index import files
 from index.errors import BuildLocked, IndexCorrupt, IndexNotFound
 
 log = logging.getLogger(__name__)
@@ -62,23 +62,6 @@ def new_version_name() -> str:
     return f"v{stamp}.{ns % 1_000_000_000:09d}Z-{secrets.token_hex(3)}"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_tree(folder: Path) -> None:
-    """Flush every file in a folder and the folder itself, so a rename publishes durable data."""
-    for item in folder.iterdir():
-        if item.is_file():
-            with item.open("rb") as fh:
-                os.fsync(fh.fileno())
-    _fsync_dir(folder)
-
-
 def current_version(index_dir: Path) -> Path:
     """The folder of the published version; raises IndexNotFound / IndexCorrupt."""
     pointer = index_dir / POINTER
@@ -101,17 +84,12 @@ def publish(index_dir: Path, partial: Path) -> Path:
     """Make a completely written partial version the current one, atomically."""
     final = partial.with_name(partial.name.removesuffix(PARTIAL))
     (partial / UNPUBLISHED).touch()
-    fsync_tree(partial)
+    files.fsync_tree(partial)
     # The version CURRENT names was published, even if its build died before clearing its mark.
     if (previous := _pointed(index_dir)) and "/" not in previous:
         (index_dir / VERSIONS / previous / UNPUBLISHED).unlink(missing_ok=True)
     partial.rename(final)
-    tmp = index_dir / f"{POINTER}.tmp-{secrets.token_hex(4)}"
-    tmp.write_text(final.name + "\n", encoding="utf-8")
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / POINTER)  # the one atomic switch
-    _fsync_dir(index_dir)
+    files.write_atomic(index_dir / POINTER, final.name + "\n", durable=True)  # the one switch
     (final / UNPUBLISHED).unlink()
     return final
 
@@ -156,7 +134,7 @@ def cleanup(index_dir: Path, keep: int = 2) -> list[str]:
         if item.name not in keep_names:
             shutil.rmtree(item, ignore_errors=True)
             removed.append(item.name)
-    for tmp in index_dir.glob(f"{POINTER}.tmp-*"):
+    for tmp in files.leftovers(index_dir / POINTER):
         tmp.unlink(missing_ok=True)
     return removed
 
@@ -165,19 +143,15 @@ def cleanup(index_dir: Path, keep: int = 2) -> list[str]:
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's build lock, or raise BuildLocked at once if another build has it.
 
-    flock is released by the kernel when the process dies, so a killed build never leaves a
-    stale lock behind.
+    The kernel releases the lock when the process dies, so a killed build never leaves a stale
+    lock behind.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    fh = (index_dir / LOCK).open("a+")
     try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise BuildLocked(
-                f"another build is running on {index_dir}",
-                "wait for it to finish, then try again",
-            ) from exc
+        held = files.acquire(index_dir / LOCK, wait=False)
+    except files.Busy as exc:
+        raise BuildLocked(
+            f"another build is running on {index_dir}", "wait for it to finish, then try again"
+        ) from exc
+    with held:
         yield
-    finally:
-        fh.close()

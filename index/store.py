@@ -12,7 +12,10 @@ import numpy as np
 from index.errors import IndexCorrupt
 from ingest import Passage, SourceFile
 
-SCHEMA = """
+# The FTS5 tokenizer of the passage table; index/bm25.py stems query words with the same one.
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+SCHEMA = f"""
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY,          -- the vector id in the vector store
     id TEXT NOT NULL UNIQUE,          -- stable, content-derived (or given) passage id
@@ -20,7 +23,7 @@ CREATE TABLE passages (
     source TEXT NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
-    metadata TEXT NOT NULL DEFAULT '{}',
+    metadata TEXT NOT NULL DEFAULT '{{}}',
     position INTEGER NOT NULL DEFAULT 0,
     grp INTEGER NOT NULL              -- answers to one question share it: the first one's row
 );
@@ -44,7 +47,7 @@ CREATE INDEX chunks_row ON chunks(row);
 -- once, in passages (external content), not twice.
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     question, answer, content='passages', content_rowid='row',
-    tokenize='porter unicode61 remove_diacritics 2'
+    tokenize='{TOKENIZE}'
 );
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY,
@@ -179,17 +182,6 @@ class PassageStore:
         ):
             sources.setdefault(r["row"], []).append(r["source"])
         return {r["row"]: _row_to_passage(r, sources.get(r["row"], [])) for r in found}
-
-    def _mapping(self, sql: str, keys: Sequence[int]) -> dict:
-        """Run `sql` (two columns, one "{marks}" placeholder for the keys) as a dict."""
-        if not len(keys):
-            return {}
-        marks = ",".join("?" * len(keys))
-        return dict(self.conn.execute(sql.format(marks=marks), [int(k) for k in keys]).fetchall())
-
-    def ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
-        """Passage id of each row."""
-        return self._mapping("SELECT row, id FROM passages WHERE row IN ({marks})", rows)
 
     def row_of(self, passage_id: str) -> int | None:
         """The row id of a passage id, or None."""

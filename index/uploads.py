@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import unicodedata
 from pathlib import Path
 
+from index import files
 from ingest import SUPPORTED_EXTENSIONS, IngestError
 
 UPLOADS = "uploads"
@@ -94,7 +93,5 @@ def store_upload(index_dir: Path, name: str, data: bytes) -> Path:
     folder = Path(index_dir) / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / target_name
-    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    files.write_atomic(target, data)
     return target

@@ -6,11 +6,11 @@ normalized vectors, so scores are cosines in [-1, 1] and never L2 distances.
 The index type follows the corpus size, decided when a version is built (`FaissStore.build`):
 below `IVF_MIN_VECTORS` an exact flat index (every query scans every vector), above it an
 inverted-file index (IVF) that scans only the `nprobe` lists nearest the query. IVF rather than
-HNSW because the store must delete by id and reconstruct any vector by id (the search engine
-re-scores candidates from `get`), which IVF with a hash-table direct map supports and HNSW does
-not. IVF stores vectors as float16 (residuals from their list's centroid): half the memory and
-half the scan time of float32 for the same recall, and a reconstructed vector is within 1e-4 of
-the original, far below any difference a ranking shows. Measurements: docs/scale.md.
+HNSW because the store must reconstruct any vector by id (the search engine re-scores
+candidates from `get`), which IVF with a hash-table direct map supports and HNSW does not. IVF
+stores vectors as float16 (residuals from their list's centroid): half the memory and half the
+scan time of float32 for the same recall, and a reconstructed vector is within 1e-4 of the
+original, far below any difference a ranking shows. Measurements: docs/scale.md.
 """
 
 from __future__ import annotations
@@ -63,12 +63,11 @@ NPROBE_ENV = "COUNSEL_SEARCH_NPROBE"
 
 
 class VectorStore(Protocol):
-    """Add, delete, search with an allow-list, count, save: what the index needs of a backend."""
+    """Add, search with an allow-list, get, count, save: what the index needs of a backend."""
 
     dim: int
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-    def delete(self, ids: np.ndarray) -> int: ...
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]: ...
@@ -179,7 +178,7 @@ class FaissStore:
         train = min(n, max(nlist * TRAIN_POINTS_PER_LIST, 10_000))
         sample = vectors if train == n else vectors[np.sort(rng.choice(n, train, replace=False))]
         index.train(sample)
-        # A hash-table direct map lets `get` reconstruct and `delete` remove arbitrary ids.
+        # A hash-table direct map lets `get` reconstruct arbitrary ids.
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
         index.add_with_ids(vectors, ids)
         store = cls(index)
@@ -234,14 +233,6 @@ class FaissStore:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under the given int64 ids (to an IVF index: into its existing lists)."""
         self.index.add_with_ids(_f32(vectors), _ids(ids))
-
-    def delete(self, ids: np.ndarray) -> int:
-        """Remove vectors by id; returns how many were removed."""
-        ids = _ids(ids)
-        if self._ivf:
-            # The hash-table direct map removes by an explicit id array only.
-            return int(self.index.remove_ids(faiss.IDSelectorArray(ids.size, faiss.swig_ptr(ids))))
-        return int(self.index.remove_ids(ids))
 
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None

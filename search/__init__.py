@@ -1,5 +1,12 @@
 """Search stage: open an index and answer queries."""
 
+from search.config import (
+    DEFAULT_MODE,
+    MODES,
+    WINDOW_AGGREGATIONS,
+    InvalidRankingConfig,
+    RankingConfig,
+)
 from search.engine import Filters, PassageNotFound, Searcher, UnknownMode
 from search.explain import Sentence
 from search.explore import (
@@ -31,7 +38,7 @@ from search.export import (
     walk_rows,
 )
 from search.hits import WEAK_NOTE, Hit, IndexInfo
-from search.ranking import DEFAULT_MODE, MODES
+from search.scores import weak_threshold
 
 __all__ = [
     "DEFAULT_MODE",
@@ -40,14 +47,17 @@ __all__ = [
     "MODES",
     "NEAR_DUPLICATE_COSINE",
     "WEAK_NOTE",
+    "WINDOW_AGGREGATIONS",
     "CorpusMap",
     "Filters",
     "Hit",
     "HitGroup",
     "IndexInfo",
+    "InvalidRankingConfig",
     "MapUnavailable",
     "PassageNotFound",
     "QuestionCard",
+    "RankingConfig",
     "Searcher",
     "Sentence",
     "Theme",
@@ -68,4 +78,5 @@ __all__ = [
     "to_jsonl",
     "umap_available",
     "walk_rows",
+    "weak_threshold",
 ]

@@ -7,15 +7,14 @@ the passage ids they were computed for, so a file that does not fit the index is
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from index import files
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +44,12 @@ def load(path: Path, ids: Sequence[str]) -> dict[str, np.ndarray] | None:
 def save(path: Path, ids: Sequence[str], **arrays: np.ndarray) -> bool:
     """Write a cache file atomically (tmp file + rename, so a concurrent reader sees the whole
     file or none); False, and nothing written, when the version folder is not writable."""
-    tmp = None
     try:
         path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        # 0644: the index's other readers (the page) need it too.
+        with files.replacing(path, mode=0o644) as tmp, tmp.open("wb") as fh:
             np.savez(fh, ids=np.array(list(ids), dtype=str), **arrays)
-        # mkstemp makes the file private; the index's other readers (the page) need it too.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except OSError as exc:
         log.info("not caching %s (%s); the result is kept in memory only", path, exc)
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -12,16 +13,20 @@ import numpy as np
 
 from index import Embedder, IndexVersion, default_index_dir, load_embedder, open_index
 from index.errors import ModelMismatch
+from index.pair import encode_queries
 from ingest import CounselSearchError, Passage
 from search import explain as ex
-from search import ranking, scoring
+from search import rank as rk
+from search.config import DEFAULT_MODE, MODES, RankingConfig
 from search.hits import Hit, IndexInfo
 from search.lexical import match_expression, query_terms
 from search.safety import CrisisCheck
+from search.scores import weak_threshold
 
 Filters = Mapping[str, Sequence[str]]
-# Query embeddings kept in memory (per searcher, least recently used dropped first): the same
-# question asked again, or with a filter changed, skips the model. 1,024 vectors are 1.5 MB.
+# Query embeddings kept in memory (per searcher and its with_config copies, least recently used
+# dropped first): the same question asked again, or with a filter changed, skips the model.
+# 1,024 vectors are 1.5 MB.
 QUERY_CACHE_SIZE = 1024
 
 
@@ -48,33 +53,71 @@ class UnknownMode(CounselSearchError):
     """A search mode other than dense, lexical or hybrid."""
 
 
-class Searcher:
-    """An open index plus the model that built it. Thread-safe for reads."""
+class _Shared:
+    """What searchers over one open version share (Searcher.with_config): the model, the query
+    embedding cache, the crisis check, and hub radii over other neighbour counts."""
 
-    def __init__(self, version: IndexVersion, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None) -> None:
+        self.embedder = embedder
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+        self.crisis: CrisisCheck | None = None
+        # Radii computed from the version's vectors, by neighbour count; their own lock, since
+        # computing them takes a while and must not hold up the query cache.
+        self.radii: dict[int, np.ndarray] = {}
+        self.radii_lock = threading.Lock()
+
+
+class Searcher:
+    """An open index plus the model that built it, ranking with a RankingConfig (the product's
+    ranking by default). Thread-safe for reads."""
+
+    def __init__(
+        self,
+        version: IndexVersion,
+        embedder: Embedder | None = None,
+        config: RankingConfig | None = None,
+    ) -> None:
         if embedder is not None:
             version.check_embedder(embedder)
         self.version = version
-        self._embedder = embedder
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self._crisis: CrisisCheck | None = None
+        self._config = config if config is not None else RankingConfig()
+        self._shared = _Shared(embedder)
+
+    @property
+    def config(self) -> RankingConfig:
+        """The ranking settings this searcher uses."""
+        return self._config
+
+    def with_config(self, config: RankingConfig) -> Searcher:
+        """A searcher over the same open version ranking with other settings (ablations): it
+        shares this one's model, query embedding cache and computed hub radii, so nothing is
+        loaded twice. Closing either closes the version for both."""
+        other = copy.copy(self)
+        other._config = config
+        return other
 
     @property
     def embedder(self) -> Embedder:
         """The model that built the index, loaded on first use: facts, filters and related
         passages need no model, so opening an index stays fast."""
-        if self._embedder is None:
+        shared = self._shared
+        if shared.embedder is None:
             embedder = load_embedder(self.version.manifest.model_name)
             self.version.check_embedder(embedder)
-            self._embedder = embedder
-        return self._embedder
+            shared.embedder = embedder
+        return shared.embedder
 
     @classmethod
     def open(
-        cls, index_dir: Path | str | None = None, model: str | None = None, fallback: bool = False
+        cls,
+        index_dir: Path | str | None = None,
+        model: str | None = None,
+        fallback: bool = False,
+        config: RankingConfig | None = None,
     ) -> Searcher:
-        """Open the current version of an index; queries use the model recorded in its manifest.
+        """Open the current version of an index; queries use the model recorded in its manifest
+        and rank with `config` (default: the product's ranking).
 
         Naming another model raises ModelMismatch with the fix, rather than silently
         comparing vectors from two different embedding spaces. With `fallback`, a damaged
@@ -83,7 +126,7 @@ class Searcher:
         version = open_index(Path(index_dir) if index_dir else default_index_dir(), fallback)
         built_with = version.manifest.model_name
         if not model or model == built_with:
-            return cls(version)
+            return cls(version, config=config)
         embedder = load_embedder(model)
         if embedder.fingerprint != version.manifest.model_fingerprint:
             version.close()
@@ -92,7 +135,7 @@ class Searcher:
                 f"search without --model, or rebuild with: counsel-search build "
                 f"SOURCE... --model {model}",
             )
-        return cls(version, embedder)
+        return cls(version, embedder, config)
 
     def close(self) -> None:
         """Release the index files."""
@@ -101,7 +144,7 @@ class Searcher:
     def warm(self) -> Searcher:
         """Load the model and run one tiny query now, so that the first real query is fast
         (the page calls this while it shows its loading spinner)."""
-        self.embedder.encode(["warm up"])
+        encode_queries(self.embedder, ["warm up"])
         self._crisis_check().warm()
         return self
 
@@ -112,7 +155,7 @@ class Searcher:
         query: str,
         k: int = 10,
         filters: Filters | None = None,
-        mode: str = ranking.DEFAULT_MODE,
+        mode: str = DEFAULT_MODE,
         explain: bool = True,
     ) -> list[Hit]:
         """Top-k passages for one query; a blank query gives no hits.
@@ -127,14 +170,12 @@ class Searcher:
         queries: Sequence[str],
         k: int = 10,
         filters: Filters | None = None,
-        mode: str = ranking.DEFAULT_MODE,
+        mode: str = DEFAULT_MODE,
         explain: bool = True,
     ) -> list[list[Hit]]:
         """Top-k passages for each query, filters applied before the cut to k."""
-        if mode not in ranking.MODES:
-            raise UnknownMode(
-                f"unknown search mode {mode!r}", f"use one of {', '.join(ranking.MODES)}"
-            )
+        if mode not in MODES:
+            raise UnknownMode(f"unknown search mode {mode!r}", f"use one of {', '.join(MODES)}")
         results: list[list[Hit]] = [[] for _ in queries]
         cleaned = [clean_query(q) for q in queries]
         todo = [i for i, q in enumerate(cleaned) if q]
@@ -144,18 +185,23 @@ class Searcher:
         if allowed is not None and allowed.size == 0:
             return results
         texts = [cleaned[i] for i in todo]
-        n = max(ranking.CANDIDATES, k)
-        matches = [match_expression(t) for t in texts]  # the queries' safe FTS5 form
+        cfg = self._config
+        n = max(cfg.candidates, k)
+        # The queries' safe FTS5 form.
+        matches = [match_expression(t, cfg.drop_stop_words) for t in texts]
         vectors = self.encode_queries(texts)
-        chunks = scoring.allowed_chunks(self.version, allowed)
+        chunks = rk.allowed_chunks(self.version, allowed)
+        radii = self._radii()  # lexical hits carry their dense part too
         for j, i in enumerate(todo):
             candidates = (
-                scoring.candidate_rows(self.version, vectors[j], n, chunks)
+                rk.candidate_rows(self.version, vectors[j], n, chunks)
                 if mode != "lexical"
                 else np.zeros(0, dtype=np.int64)
             )
             lexical = self._bm25(texts[j], matches[j], n, allowed) if mode != "dense" else {}
-            ranked = scoring.rank(self.version, vectors[j], mode, k, candidates, lexical, allowed)
+            ranked = rk.rank(
+                self.version, vectors[j], mode, k, candidates, lexical, allowed, cfg, radii
+            )
             hits = self._hits(ranked, mode)
             rows = ranked.rows.tolist()
             results[i] = self._explain(matches[j], vectors[j], hits, rows) if explain else hits
@@ -172,9 +218,10 @@ class Searcher:
         """
         if not match:
             return {}
-        pool = max(n, ranking.LEXICAL_POOL)
+        pool = max(n, self._config.lexical_pool)
         arrays = self.version.lexical
-        found = arrays.search(query_terms(text), pool, allowed) if arrays is not None else None
+        terms = query_terms(text, self._config.drop_stop_words)
+        found = arrays.search(terms, pool, allowed) if arrays is not None else None
         if found is not None:
             return found
         rows = allowed.tolist() if allowed is not None else None
@@ -201,34 +248,36 @@ class Searcher:
         vector = self.version.vectors.get(first_chunk)
         allowed = self._allowed(filters)
         allowed = allowed[allowed != row] if allowed is not None else None
-        candidates = scoring.candidate_rows(
-            self.version, vector[0], k + 1, scoring.allowed_chunks(self.version, allowed)
+        candidates = rk.candidate_rows(
+            self.version, vector[0], k + 1, rk.allowed_chunks(self.version, allowed)
         )
-        ranked = scoring.rank(
-            self.version, vector[0], "dense", k, candidates[candidates != row], {}, None
+        candidates = candidates[candidates != row]
+        ranked = rk.rank(
+            self.version, vector[0], "dense", k, candidates, {}, None, self._config, self._radii()
         )
         return self._hits(ranked, "dense")
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query embeddings, from the bounded in-memory cache where the same text was seen."""
-        with self._lock:
-            cached = {t: self._vectors[t] for t in texts if t in self._vectors}
+        shared = self._shared
+        with shared.lock:
+            cached = {t: shared.vectors[t] for t in texts if t in shared.vectors}
             for t in cached:
-                self._vectors.move_to_end(t)
+                shared.vectors.move_to_end(t)
         missing = list(dict.fromkeys(t for t in texts if t not in cached))
         if missing:
-            fresh = self.embedder.encode(missing)
-            with self._lock:
+            fresh = encode_queries(self.embedder, missing)
+            with shared.lock:
                 for t, v in zip(missing, fresh, strict=True):
-                    cached[t] = self._vectors[t] = v
-                while len(self._vectors) > QUERY_CACHE_SIZE:
-                    self._vectors.popitem(last=False)
+                    cached[t] = shared.vectors[t] = v
+                while len(shared.vectors) > QUERY_CACHE_SIZE:
+                    shared.vectors.popitem(last=False)
         return np.stack([cached[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
     def clear_query_cache(self) -> None:
         """Forget the cached query embeddings (benchmarks measure the model's share too)."""
-        with self._lock:
-            self._vectors.clear()
+        with self._shared.lock:
+            self._shared.vectors.clear()
 
     def needs_crisis_notice(self, query: str) -> bool:
         """Does the query suggest suicide, self-harm or immediate danger? The faces then show
@@ -239,22 +288,37 @@ class Searcher:
         return self._crisis_check()(text, lambda: self.encode_queries([text])[0])
 
     def _crisis_check(self) -> CrisisCheck:
-        with self._lock:
-            if self._crisis is None:
-                self._crisis = CrisisCheck(self.embedder)
-            return self._crisis
+        shared = self._shared
+        with shared.lock:
+            if shared.crisis is None:
+                shared.crisis = CrisisCheck(self.embedder)
+            return shared.crisis
 
     # -- ranking ---------------------------------------------------------------------------
+
+    def _radii(self) -> np.ndarray | None:
+        """The windows' hub radii over the config's neighbour count, or None for plain cosines
+        (a hub weight of 0, or a version too large to have saved or computed radii)."""
+        cfg = self._config
+        if cfg.hub_weight == 0:
+            return None  # cosine less 0 times any radius is the cosine: skip the radii
+        if cfg.saved_radii:
+            return self.version.radii
+        shared = self._shared
+        with shared.radii_lock:
+            if cfg.hub_neighbours not in shared.radii:
+                shared.radii[cfg.hub_neighbours] = self.version.window_radii(cfg.hub_neighbours)
+            return shared.radii[cfg.hub_neighbours]
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
         if not filters or not any(filters.values()):
             return None
         return self.version.passages.filtered_rows(filters)
 
-    def _hits(self, ranked: scoring.Ranked, mode: str) -> list[Hit]:
+    def _hits(self, ranked: rk.Ranked, mode: str) -> list[Hit]:
         rows = ranked.rows.tolist()
         passages = self.version.passages.by_rows(rows)
-        weak_below = ranking.weak_threshold(self.version.manifest.model_name)
+        weak_below = weak_threshold(self.version.manifest.model_name)
         d = ranked.dense
         return [
             Hit(

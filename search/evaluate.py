@@ -7,13 +7,14 @@ import math
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index.store import PassageStore
 from ingest import IngestError
 from ingest.text import normalize_text
+from search.config import RankingConfig
 from search.engine import Searcher
 
 
@@ -28,7 +29,8 @@ class Query:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Metrics averaged over queries, and query latency percentiles in milliseconds."""
+    """Metrics averaged over queries, query latency percentiles in milliseconds, and the ranking
+    settings that produced them (the searcher's RankingConfig)."""
 
     mode: str
     queries: int
@@ -38,8 +40,10 @@ class EvalResult:
     recall_at_100: float
     latency_p50_ms: float
     latency_p95_ms: float
+    ranking: RankingConfig = field(default_factory=RankingConfig)
 
     def to_dict(self) -> dict[str, Any]:
+        """A flat JSON-ready dict; the ranking settings as a dict under "ranking"."""
         return asdict(self)
 
 
@@ -155,7 +159,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def evaluate(searcher: Searcher, queries: Sequence[Query], mode: str) -> EvalResult:
-    """Run every query one at a time (as a user would) and average the metrics.
+    """Run every query one at a time (as a user would) and average the metrics; the result
+    records the searcher's ranking settings (`searcher.with_config(...)` to measure others).
 
     Latency covers the ranking (query embedding, dense, lexical, fusion), not the explanations,
     which a face computes only for the hits it shows.
@@ -185,4 +190,5 @@ def evaluate(searcher: Searcher, queries: Sequence[Query], mode: str) -> EvalRes
         recall_at_100=round(sums["r100"] / n, 4),
         latency_p50_ms=round(statistics.median(times), 2),
         latency_p95_ms=round(_percentile(times, 95), 2),
+        ranking=searcher.config,
     )

@@ -29,15 +29,16 @@ MAX_TERMS = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def query_terms(text: str) -> list[str]:
+def query_terms(text: str, drop_stop_words: bool = True) -> list[str]:
     """Distinct lower-cased content words of the query, in order (all words if all are stop
-    words, so "what is it" still searches)."""
+    words, so "what is it" still searches; all words too without `drop_stop_words`)."""
     words = [w.lower() for w in _WORD.findall(text.replace("_", " "))]
-    content = [w for w in words if w not in STOPWORDS] or words
-    return list(dict.fromkeys(content))[:MAX_TERMS]
+    if drop_stop_words:
+        words = [w for w in words if w not in STOPWORDS] or words
+    return list(dict.fromkeys(words))[:MAX_TERMS]
 
 
-def match_expression(text: str) -> str | None:
+def match_expression(text: str, drop_stop_words: bool = True) -> str | None:
     """An FTS5 MATCH expression OR-ing the quoted terms, or None when there is no word."""
-    terms = query_terms(text)
+    terms = query_terms(text, drop_stop_words)
     return " OR ".join(f'"{t}"' for t in terms) if terms else None

@@ -30,6 +30,7 @@ import numpy as np
 from index import Embedder
 from index.models import crisis_margin
 from index.mpnet import default_cache_dir
+from index.pair import encode_queries
 from search import derived
 from search.crisis_patterns import crisis_by_pattern
 
@@ -99,7 +100,7 @@ class CrisisCheck:
                 if cached is not None:
                     vectors = cached["vectors"]
                 else:
-                    vectors = self.embedder.encode(crisis + ordinary)
+                    vectors = encode_queries(self.embedder, crisis + ordinary)
                     try:
                         path.parent.mkdir(parents=True, exist_ok=True)
                         derived.save(path, key, vectors=vectors)
@@ -123,10 +124,10 @@ class CrisisCheck:
         """The query's semantic crisis score: the highest margin of the query and its clauses.
         `vector` is the query's own embedding when the caller has it."""
         parts = clauses(query)
-        whole = self.embedder.encode([query.strip()])[0] if vector is None else vector
+        whole = encode_queries(self.embedder, [query.strip()])[0] if vector is None else vector
         rows = [whole[None, :]]
         if parts:
-            rows.append(self.embedder.encode(parts))
+            rows.append(encode_queries(self.embedder, parts))
         return float(self.margins(np.vstack(rows)).max())
 
     def __call__(self, query: str, vector: Callable[[], np.ndarray] | None = None) -> bool:

@@ -14,7 +14,11 @@ from typing import TypeVar
 import pytest
 from hypothesis import settings
 
-from index import HashEmbedder, build_index
+from index import build_index
+from tests.fakes import HashEmbedder, register_hash_model
+
+# The hashing test embedder is a model of the registry for every test (and `--model hash-test`).
+register_hash_model()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "corpus"

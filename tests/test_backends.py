@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from index import HashEmbedder, add_sources, build_index, open_index, remove_sources
+from index import add_sources, build_index, open_index, remove_sources
 from index import publish as pub
 from index.backends import BackendError, alias, prefix
 from index.errors import IndexCorrupt
 from search import Searcher
 from tests.conftest import ROOT, SEED, without_hanging
+from tests.fakes import HashEmbedder
 
 QUERIES = [
     "I feel anxious and can't sleep",

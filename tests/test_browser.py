@@ -3,6 +3,7 @@ real model, a real Streamlit server and real clicks.
 
 Needs Chromium (Debian: `apt-get install chromium`; `.ci/run` installs it). Without it the test is
 skipped with that hint, unless COUNSEL_SEARCH_REQUIRE_BROWSER=1 (set in CI) makes that a failure.
+The server and Chromium start as benchmarks/perf_page.py starts them (benchmarks/browser.py).
 """
 
 from __future__ import annotations
@@ -12,33 +13,19 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import CHROMIUM, app_command, free_port, page_server, settled
+from benchmarks.browser import CHROMIUM_ARGS as BENCH_CHROMIUM_ARGS
 from index import add_sources, load_embedder
 from search.export import FIELDS
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Flags for a closed network and a root user (see the machine notes in DEVELOPERS.md).
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = [*BENCH_CHROMIUM_ARGS, "--disable-quic"]
 HOSTILE = (
     "# Tricky formatting\n\n"
     "## What does a hostile document look like on the page?\n\n"
@@ -64,12 +51,6 @@ def _skip_or_fail(why: str) -> None:
     pytest.skip(why)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Streamlit server on a private copy of the real index, plus a hostile document."""
@@ -79,33 +60,11 @@ def server(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     doc = index_dir.parent / "hostile.md"
     doc.write_text(HOSTILE, encoding="utf-8")
     add_sources([doc], index_dir, load_embedder())
-    port = _free_port()
+    port = free_port()
     # Started the way a user starts it, so the page runs with the command's own settings
     # (tests/test_app_command.py checks those: loopback address, no usage statistics).
-    cmd = [sys.executable, "-m", "cli", "app", "--port", str(port), "--index", str(index_dir)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-                raise RuntimeError(f"streamlit did not start: {tail}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with page_server(app_command(port, index_dir), port, timeout=60, poll=0.3) as running:
+        yield running.url
 
 
 @pytest.fixture()
@@ -127,14 +86,8 @@ def page(server: str) -> Iterator[object]:
 
 
 def _settled(pg) -> None:
-    """Wait until the script run triggered by the last action has finished: until then the
-    page may still show the previous run's (stale) elements, or only part of the new ones."""
-    idle = """() => !document.querySelector("[data-testid='stStatusWidget']")
-        && document.querySelectorAll("[data-stale='true']").length === 0"""
-    calm = 0
-    while calm < 4:  # idle for four checks in a row (0.8 s): the run is over, not yet starting
-        pg.wait_for_timeout(200)
-        calm = calm + 1 if pg.evaluate(idle) else 0
+    """Wait until the script run triggered by the last action has finished."""
+    settled(pg, calm_checks=4)  # idle for 0.8 s: the run is over, not yet starting
 
 
 def _ask(pg, question: str) -> None:

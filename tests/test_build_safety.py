@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from index import BuildLocked, HashEmbedder, IndexCorrupt, add_sources, open_index
+from index import BuildLocked, IndexCorrupt, add_sources, open_index
 from index import publish as pub
 from search import Searcher
+from tests.fakes import CLI_WITH_HASH, HashEmbedder
 
 # Runs `counsel-search add` in a child process that stops at one point of the build (writes a
 # marker file, then sleeps) so the test can SIGKILL it exactly there. "switch" stops inside
@@ -24,7 +25,9 @@ CHILD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    import index.build, index.embed, index.publish, index.vectors
+    import index.build, index.publish, index.vectors
+    from tests.fakes import HashEmbedder, register_hash_model
+    register_hash_model()
     marker, where = Path(sys.argv[1]), sys.argv[2]
     replace = os.replace
 
@@ -33,7 +36,7 @@ CHILD = textwrap.dedent(
         time.sleep(120)
 
     if where == "embed":
-        index.embed.HashEmbedder.encode = stop
+        HashEmbedder.encode = stop
     elif where == "write":
         index.vectors.FaissStore.save = stop
     elif where == "publish":
@@ -104,7 +107,7 @@ def test_second_build_is_refused_while_one_runs(hash_index: Path, tmp_path: Path
             add_sources([doc], hash_index, HashEmbedder())
         # The CLI says so in one line and exits non-zero.
         other = subprocess.run(
-            [sys.executable, "-m", "cli", *argv],
+            [*CLI_WITH_HASH, *argv],
             capture_output=True,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 import index.cache as cache_mod
-from index import HashEmbedder, build_index, open_index
+from index import build_index, open_index
 from index.cache import EmbeddingCache, text_key
 from index.chunking import passage_windows
 from tests.conftest import SEED
+from tests.fakes import HashEmbedder
 
 DIM = 16
 

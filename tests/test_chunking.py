@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from index import HashEmbedder
 from index.chunking import passage_context, passage_windows
 from ingest import Passage
+from tests.fakes import HashEmbedder
 
 WORD = re.compile(r"\w+")
 

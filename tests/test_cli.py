@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from cli import main
+from search import RankingConfig
 from search.explore import default_k, umap_available
 from search.export import FIELDS
-from tests.conftest import SEED
+from tests.conftest import ROOT, SEED
+from tests.fakes import CLI_WITH_HASH
 
 BIN = Path(sys.executable).with_name("counsel-search")
 
@@ -128,8 +130,11 @@ def test_eval_prints_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert lexical["mrr_at_10"] == pytest.approx(2 / 3, abs=1e-4)
     assert lexical["recall_at_100"] == pytest.approx(2 / 3, abs=1e-4)
     assert {"ndcg_at_10", "recall_at_10", "latency_p50_ms", "latency_p95_ms"} <= set(lexical)
+    # Each figure carries the ranking settings it was measured with.
+    assert all(r["ranking"] == RankingConfig().to_dict() for r in results.values())
     code, out, _ = run(capsys, *argv)
     assert code == 0 and "nDCG@10" in out and out.count("hybrid") == 1
+    assert f"ranking: {RankingConfig().summary()}" in out
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"qid": "q1", "query": "x", "relevant_ids": ["a1"]}\nnot json\n')
     code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--queries", str(bad))
@@ -158,21 +163,17 @@ def test_search_json_carries_explanations(
 
 
 def test_progress_bars_only_on_a_terminal(tmp_path: Path, sample_corpus: Path) -> None:
-    argv = [
-        str(BIN),
-        "build",
-        str(sample_corpus),
-        "--index",
-        str(tmp_path / "ix"),
-        "--model",
-        "hash-test",
-    ]
-    piped = subprocess.run(argv, capture_output=True, text=True, check=True)
+    def argv(index: str, *more: str) -> list[str]:
+        args = ["build", str(sample_corpus), "--index", str(tmp_path / index)]
+        return [*CLI_WITH_HASH, *args, "--model", "hash-test", *more]
+
+    piped = subprocess.run(argv("ix"), capture_output=True, text=True, check=True, cwd=ROOT)
     assert piped.stderr == "" and "Published" in piped.stdout
     # On a terminal: bars for files read and windows embedded, with rate and time left.
     primary, replica = pty.openpty()
-    argv[4] = str(tmp_path / "ix2")
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=replica, check=True)
+    proc = subprocess.run(
+        argv("ix2"), stdout=subprocess.DEVNULL, stderr=replica, check=True, cwd=ROOT
+    )
     os.close(replica)
     chunks = []
     while True:
@@ -189,10 +190,7 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path, sample_corpus: Path) -
     assert "documents read" in bars and "windows embedded" in bars
     assert "windows/s" in bars and "<00:00" in bars  # rate and time left
     quiet = subprocess.run(
-        [*argv[:3], "--index", str(tmp_path / "ix3"), "--model", "hash-test", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
+        argv("ix3", "--json"), capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert quiet.stderr == "" and json.loads(quiet.stdout)["passages"] == 127
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from index import HashEmbedder, build_index, open_index
+from index import build_index, open_index
 from search.evaluate import JudgedQuery, Query, load_queries, resolve
 from tests.conftest import ROOT
+from tests.fakes import HashEmbedder
 
 SAMPLE = ROOT / "data" / "bench_sample" / "articles"
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import HashEmbedder, add_sources, build_index
+from index import add_sources, build_index
 from search import Searcher
 from search import explore as ex
 from search.derived import DERIVED
 from search.terms import tokens
 from tests.conftest import SEED
+from tests.fakes import HashEmbedder
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_a_passage_vector_is_the_mean_of_all_its_windows(shared: Searcher) -> No
     mine = [c for c, row, _, _ in chunks if row == long_row]
     vectors = shared.version.vectors.get(np.array(mine))
     mean = vectors.mean(axis=0)
-    i = ids.index(store.ids_of_rows([long_row])[long_row])
+    i = ids.index(store.by_rows([long_row])[long_row].id)
     assert np.allclose(x[i], mean / np.linalg.norm(mean), atol=1e-5)
     assert not np.allclose(x[i], vectors[0], atol=1e-3)  # not only the opening window
 

@@ -18,7 +18,8 @@ from search import export as xp
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory, sample_corpus: Path) -> Searcher:
-    from index import HashEmbedder, build_index
+    from index import build_index
+    from tests.fakes import HashEmbedder
 
     index_dir = tmp_path_factory.mktemp("export") / "index"
     build_index([sample_corpus], index_dir, HashEmbedder())

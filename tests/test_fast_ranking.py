@@ -10,7 +10,7 @@ import pytest
 from index import open_index
 from index import publish as pub
 from index.bm25 import LexicalArrays
-from search import Searcher, ranking
+from search import Searcher, scores
 from search.lexical import match_expression, query_terms
 
 QUERIES = [
@@ -85,16 +85,16 @@ def test_tables_match_the_database(version) -> None:
     for row in every.tolist():
         members = tables.siblings(np.array([row]))
         assert members.tolist() == groups.get(row, [row])
-    ids = store.ids_of_rows(every.tolist())
+    ids = {row: p.id for row, p in store.by_rows(every.tolist()).items()}
     assert [ids[r] for r in every[np.argsort(tables.id_rank[every])].tolist()] == sorted(
         ids.values()
     )
 
 
 def test_group_boost_lifts_siblings_by_their_best() -> None:
-    scores = np.array([1.0, 3.0, 2.0, 0.5])
+    values = np.array([1.0, 3.0, 2.0, 0.5])
     groups = np.array([7, 7, 9, 5])
-    out = ranking.group_boost(scores, groups, weight=1.0)
+    out = scores.group_boost(values, groups, weight=1.0)
     # Rows 0 and 1 answer one question: both gain its best (3.0); lone rows gain their own.
     assert out.tolist() == [4.0, 6.0, 4.0, 1.0]
 
@@ -102,9 +102,9 @@ def test_group_boost_lifts_siblings_by_their_best() -> None:
 def test_fuse_standardizes_each_side() -> None:
     dense = np.array([0.9, 0.5, 0.1])
     lexical = np.array([0.0, 10.0, 20.0])
-    fused = ranking.fuse(dense, lexical, alpha=0.5)
+    fused = scores.fuse(dense, lexical, dense_weight=0.5)
     assert fused.tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
-    assert ranking.fuse(dense, np.zeros(3), alpha=0.8).tolist() == pytest.approx(
+    assert scores.fuse(dense, np.zeros(3), dense_weight=0.8).tolist() == pytest.approx(
         (0.8 * (dense - dense.mean()) / dense.std()).tolist()
     )
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import HashEmbedder, build_index, hubness, open_index
+from index import build_index, hubness, open_index
 from index import publish as pub
-from search import Searcher, ranking, scoring
+from search import RankingConfig, Searcher, rank
+from tests.fakes import HashEmbedder
 
 
 def _clustered(n: int, dim: int = 32, clusters: int = 20, seed: int = 0) -> np.ndarray:
@@ -111,9 +112,7 @@ class _DesignedEmbedder(HashEmbedder):
         return out
 
 
-def test_a_hub_passage_gives_way_to_the_specific_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_hub_passage_gives_way_to_the_specific_answer(tmp_path: Path) -> None:
     e = np.eye(16)
     hub = e[0] + e[1] + e[2] + e[3] + e[4] + 1.5 * e[5]  # a little about everything
     specific = e[5] + e[6]
@@ -127,11 +126,11 @@ def test_a_hub_passage_gives_way_to_the_specific_answer(
     build_index([corpus], tmp_path / "index", embedder)
     searcher = Searcher(open_index(tmp_path / "index"), embedder)
 
-    default = ranking.HUB_WEIGHT
+    default = RankingConfig().hub_weight
 
     def top(weight: float) -> list[str]:
-        monkeypatch.setattr(ranking, "HUB_WEIGHT", weight)
-        return [h.passage.id for h in searcher.search("asked", k=2, mode="dense")]
+        weighted = searcher.with_config(RankingConfig(hub_weight=weight))
+        return [h.passage.id for h in weighted.search("asked", k=2, mode="dense")]
 
     # Plain cosine puts the hub first; the corrected score puts the specific answer first.
     assert top(0.0) == ["generic", "specific"]
@@ -147,7 +146,7 @@ def test_dense_scores_subtract_half_the_radius(hash_index: Path) -> None:
     version = open_index(hash_index)
     query = HashEmbedder().encode(["anxiety and sleep"])[0]
     rows = np.arange(version.manifest.passages)
-    got = scoring.dense_scores(version, query, rows)
+    got = rank.dense_scores(version, query, rows, RankingConfig(), version.radii)
     chunks, _, offsets, _ = version.tables.chunks_of(got.rows)
     cos = version.vectors.get(chunks) @ query
     adjusted = cos - 0.5 * version.radii[chunks]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from index import HashEmbedder, IndexNotFound, add_sources, build_index, open_index, remove_sources
+from index import IndexNotFound, add_sources, build_index, open_index, remove_sources
 from ingest import IngestError
 from search import Searcher
+from tests.fakes import HashEmbedder
 
 
 class CountingEmbedder(HashEmbedder):

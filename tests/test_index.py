@@ -12,7 +12,6 @@ import pytest
 from index import (
     BuildLocked,
     EmptyBuild,
-    HashEmbedder,
     IndexCorrupt,
     IndexNotFound,
     ModelMismatch,
@@ -24,6 +23,7 @@ from index import publish as pub
 from index.publish import build_lock
 from ingest import IngestResult, Passage, SourceFile, content_id, doc_id_for
 from search import Searcher
+from tests.fakes import HashEmbedder
 
 
 def make_result(texts: list[tuple[str, str]], source: str = "mem.txt") -> IngestResult:

@@ -136,18 +136,6 @@ def test_filter_applies_before_the_cut(shared: Store, corpus, n_allowed: int) ->
     assert (got[:, k:] == -1).all()  # fewer allowed than k: padded, never other ids
 
 
-def test_delete_then_search(store: Store, corpus) -> None:
-    ids, x, queries = corpus
-    _, before = store.search(queries[:1], 5)
-    gone = before[0, :3]
-    assert store.delete(np.append(gone, 123_456_789)) == 3  # the unknown id is not counted
-    assert store.count() == N - 3
-    _, after = store.search(queries[:1], 5)
-    assert not set(gone.tolist()) & set(after[0].tolist())
-    keep = np.isin(ids, gone, invert=True)
-    assert_exact(after, queries[:1], ids[keep], x[keep])
-
-
 def test_add_is_seen_by_the_next_search(store: Store) -> None:
     new = unit(1, 7)
     store.add(np.array([999_999]), new)

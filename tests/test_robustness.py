@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import ingest.readers
-from index import HashEmbedder, add_sources, build_index, open_index
+from index import add_sources, build_index, open_index
 from ingest import Document, IngestError, Passage, markup, parse_document, read_file, split_document
 from ingest import split as splitter
 from ingest.lines import (
@@ -31,6 +31,7 @@ from ingest.lines import (
 from ingest.split import MAX_PARAGRAPH_CHARS
 from ingest.text import normalize_text
 from search import MODES, Searcher
+from tests.fakes import HashEmbedder
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"
 

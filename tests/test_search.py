@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index import HashEmbedder, build_index
-from search import MODES, PassageNotFound, Searcher, UnknownMode
-from search.ranking import weak_threshold
+from index import build_index
+from search import MODES, PassageNotFound, Searcher, UnknownMode, weak_threshold
 from tests.conftest import SEED
+from tests.fakes import HashEmbedder
 
 
 @pytest.fixture()

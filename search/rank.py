@@ -1,4 +1,5 @@
-"""One query against one index version: candidates, dense window scores, the ranking of a mode.
+"""One query ranked against one index version: candidates, dense window scores, the top k of a
+mode, with the settings of a RankingConfig (search/config.py) and the math of search/scores.py.
 
 Everything here works on numpy arrays of passage rows (index.tables), not on per-passage Python
 objects: a hybrid query scores a few hundred candidates, and per-row Python work and SQLite
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import IndexVersion
-from search import ranking
+from search import scores as sc
+from search.config import RankingConfig
 
 # Scores closer than this count as tied and are ordered by passage id, so the same query on the
 # same index always gives the same order (float noise would otherwise decide).
@@ -49,9 +51,16 @@ class Ranked:
     lexical: np.ndarray  # BM25 of each row (0: no query term in it)
 
 
-def dense_scores(version: IndexVersion, vector: np.ndarray, rows: np.ndarray) -> DenseScores:
+def dense_scores(
+    version: IndexVersion,
+    vector: np.ndarray,
+    rows: np.ndarray,
+    config: RankingConfig,
+    radii: np.ndarray | None,
+) -> DenseScores:
     """Exact dense scores of these passages from all their windows (rows without windows
-    are left out)."""
+    are left out). `radii` are the windows' hub radii over config.hub_neighbours (None: plain
+    cosines)."""
     tables = version.tables
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[tables.row_ptr[rows + 1] > tables.row_ptr[rows]]
@@ -62,8 +71,7 @@ def dense_scores(version: IndexVersion, vector: np.ndarray, rows: np.ndarray) ->
     cos = (version.vectors.get(chunks) @ vector).astype(np.float64)
     # Windows are ranked by their hubness-corrected cosine (index/hubness.py); the weak-match
     # signal keeps the plain cosine its threshold was calibrated on.
-    radii = version.radii
-    adjusted = cos - ranking.HUB_WEIGHT * radii[chunks] if radii is not None else cos
+    adjusted = cos - config.hub_weight * radii[chunks] if radii is not None else cos
     best = np.maximum.reduceat(adjusted, offsets)
     # A row's first window is its opening; its matched span is its first best window.
     at = np.minimum.reduceat(
@@ -71,7 +79,7 @@ def dense_scores(version: IndexVersion, vector: np.ndarray, rows: np.ndarray) ->
     )
     return DenseScores(
         rows,
-        ranking.window_score(adjusted[offsets], best),
+        sc.window_score(adjusted[offsets], best, config.window_aggregation),
         np.maximum.reduceat(cos, offsets),
         tables.chunk_start[chunks[at]],
         tables.chunk_end[chunks[at]],
@@ -119,13 +127,16 @@ def rank(
     candidates: np.ndarray,
     lexical: dict[int, float],
     allowed: np.ndarray | None,
+    config: RankingConfig,
+    radii: np.ndarray | None,
 ) -> Ranked:
     """Top k of a mode. `candidates` are the dense side's rows, `lexical` the BM25 pool
-    ({row: score}, best first, every match up to ranking.LEXICAL_POOL)."""
-    n = max(ranking.CANDIDATES, k)
+    ({row: score}, best first, every match up to config.lexical_pool), `radii` the hub radii
+    over config.hub_neighbours (None: plain cosines)."""
+    n = max(config.candidates, k)
     dense = None
     if mode == "dense":
-        dense = dense_scores(version, vector, candidates)
+        dense = dense_scores(version, vector, candidates, config, radii)
         rows, scores = dense.rows, dense.score
     elif mode == "lexical":
         rows = np.fromiter(lexical, np.int64, min(n, len(lexical)))
@@ -137,11 +148,14 @@ def rank(
         members = tables.siblings(rows)
         if allowed is not None:
             members = members[np.isin(members, allowed)]
-        dense = dense_scores(version, vector, np.union1d(rows, members))
+        dense = dense_scores(version, vector, np.union1d(rows, members), config, radii)
         rows = dense.rows
-        fused = ranking.fuse(dense.score, _lookup(lexical, rows))
-        scores = ranking.group_boost(fused, tables.row_group[rows])
+        fused = sc.fuse(dense.score, _lookup(lexical, rows), config.dense_weight)
+        scores = sc.group_boost(fused, tables.row_group[rows], config.same_question_weight)
     top = order(version, rows, scores)[:k]
     rows, scores = rows[top], scores[top]
-    dense = dense.take(top) if dense is not None else dense_scores(version, vector, rows)
+    if dense is not None:
+        dense = dense.take(top)
+    else:
+        dense = dense_scores(version, vector, rows, config, radii)
     return Ranked(rows, scores, dense, _lookup(lexical, rows))
