@@ -8,18 +8,22 @@
 What is measured (medians; each target is judged by a ratio measured in the same run):
 
 - build: passages per second of a full build of the bundled corpus (fresh index directory, so a
-  fresh embedding cache), against a bare `model.encode` of the very texts the build embeds (its
-  windows), run by a wrapper around the embedder beside each of the build's encode calls and
-  left out of the build's time; the built index serves the rest;
+  fresh embedding cache), against a bare sentence-transformers `model.encode` of the very texts
+  the build embeds (its windows and its answers' sentences), run by a wrapper around the
+  embedder beside each of the build's encode calls and left out of the build's time; the
+  sentences' share of the build; the built index serves the rest;
 - sweep: the bare encode of a length-stratified sample of those texts under other torch thread
   counts and batch sizes, one fresh process per setting;
 - latency: `Searcher.search` per mode, in process, model warm, on distinct queries; "new" empties
   the query-vector and sentence caches first, "repeated" asks the same query again; with
   explain=False (ranking, what the target is about) and explain=True (what the page shows);
-  against the bare floor: one `model.encode` of the query plus one flat inner-product FAISS search
-  over the index's vectors;
-- cold start: wall time of a fresh `counsel-search search` process (and where it goes), and of
-  `streamlit run app.py` until headless Chromium shows the first answer;
+  against the bare floor: one encode of the query by the searcher's own encoder (ONNX Runtime)
+  plus one flat inner-product FAISS search over the index's vectors (and, for comparison, the
+  same with PyTorch's `model.encode`);
+- cold start: wall time of a fresh `counsel-search search` process (and where it goes) against
+  a fresh process that merely imports torch and sentence-transformers, runs interleaved; and of
+  `streamlit run app.py` until headless Chromium shows the first answer (and from pressing
+  Enter to the results being visible, in the browser);
 - what-ifs, timed in the same loops as the figures they qualify: the default mode with FAISS held
   to one thread, and the page with Streamlit's default file watcher on;
 - memory: peak RSS (VmHWM) of the page process after the first answer and after the map view;
@@ -58,6 +62,7 @@ from benchmarks.perf_page import cli_breakdown, cli_cold_start, page_cold_start
 from index import build_index, load_embedder, open_index
 from index import publish as pub
 from index.cache import FILE as CACHE_FILE
+from index.embed import SentenceTransformerEmbedder, default_model_path
 from search import MODES, Searcher
 from search import explain as ex
 
@@ -98,11 +103,11 @@ def load_questions(n: int) -> tuple[list[str], str]:
 
 class Recording:
     """An embedder wrapper that keeps every text it is asked to embed and times its encode and
-    token_spans calls. With `bare` (for a build), right beside each encode call (before it on
-    every other call) it also times a bare `model.encode` of the same texts, so both see the
-    same load on the machine."""
+    token_spans calls. With a `bare` sentence-transformers model (for a build), right beside
+    each encode call (before it on every other call) it also times a bare `model.encode` of the
+    same texts, so both see the same load on the machine."""
 
-    def __init__(self, inner, bare: bool = True) -> None:
+    def __init__(self, inner, bare=None) -> None:
         self.inner, self.bare = inner, bare
         self.name, self.fingerprint = inner.name, inner.fingerprint
         self.dim, self.max_tokens = inner.dim, inner.max_tokens
@@ -118,13 +123,13 @@ class Recording:
     def encode(self, texts, *, batch_size: int = 64, progress=None):
         texts = list(texts)
         self.calls += 1
-        if self.bare and self.calls % 2 == 0:
-            self.bare_s += bare_encode(self.inner.model, texts)
+        if self.bare is not None and self.calls % 2 == 0:
+            self.bare_s += bare_encode(self.bare, texts)
         self.texts.extend(texts)
         out, seconds = timed(self.inner.encode, texts, batch_size=batch_size, progress=progress)
         self.encode_s += seconds
-        if self.bare and self.calls % 2 == 1:
-            self.bare_s += bare_encode(self.inner.model, texts)
+        if self.bare is not None and self.calls % 2 == 1:
+            self.bare_s += bare_encode(self.bare, texts)
         return out
 
 
@@ -134,14 +139,31 @@ def bare_encode(model, texts: list[str], batch_size: int = 32) -> float:
     return timed(model.encode, texts, **kwargs)[1]
 
 
-def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, Path, list[str]]:
+def torch_model():
+    """The default model in sentence-transformers (PyTorch): the bare encodes' model."""
+    fast = load_embedder()
+    return SentenceTransformerEmbedder(fast.name, default_model_path(), fast.fingerprint).model
+
+
+def bench_build(
+    corpus: Path, embedder, bare, tmp: Path, repeat: int
+) -> tuple[dict, Path, list[str]]:
     """Full builds, each with the bare encodes of its texts interleaved (and not counted)."""
-    builds, bares, parts = [], [], []
+    builds, bares, parts, said = [], [], [], []
     texts: list[str] = []
     report = None
     for run in range(repeat):
-        rec = Recording(embedder)
-        report, seconds = timed(build_index, [corpus], tmp / f"index{run}", rec)
+        rec = Recording(embedder, bare)
+        marks: dict[str, tuple[float, float]] = {}
+
+        def progress(stage: str, _d: int, _t: int, rec: Recording = rec, marks=marks) -> None:
+            # (wall clock, bare seconds so far) at each stage's last report: the sentences'
+            # stage ends where the windows' did.
+            marks[stage] = (time.perf_counter(), rec.bare_s)
+
+        report, seconds = timed(build_index, [corpus], tmp / f"index{run}", rec, progress=progress)
+        (w_at, w_bare), (s_at, s_bare) = marks["embed"], marks["sentences"]
+        said.append((s_at - w_at) - (s_bare - w_bare))
         builds.append(seconds - rec.bare_s)
         bares.append(rec.bare_s)
         texts = rec.texts
@@ -158,6 +180,8 @@ def bench_build(corpus: Path, embedder, tmp: Path, repeat: int) -> tuple[dict, P
         "windows": report.vectors,
         "embedded": report.embedded,
         "encode_calls": parts[0][2],
+        "sentences_s": statistics.median(said),
+        "texts": len(texts),
         "build_s": build_s,
         "bare_s": bare_s,
         "build_pps": report.passages / build_s,
@@ -180,7 +204,7 @@ def encode_worker(path: Path, threads: int | None, batch: int) -> None:
     default = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
-    model = load_embedder().model
+    model = torch_model()
     model.encode(["warm up"], show_progress_bar=False)
     texts = json.loads(path.read_text(encoding="utf-8"))
     print(json.dumps({"default_threads": default, "threads": torch.get_num_threads()}), flush=True)
@@ -241,20 +265,22 @@ def bench_sweep(texts: list[str], tmp: Path, size: int, rounds: int) -> dict:
     return {"texts": len(sample), "rounds": rounds, "rows": rows}
 
 
-def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict:
+def bench_latency(index_dir: Path, embedder, bare, n: int, explain_every: int) -> dict:
     """Per-query latency of each mode against the bare floor, interleaved query by query."""
     import faiss
     import numpy as np
 
     questions, source = load_questions(n)
     searcher = Searcher(open_index(index_dir), embedder).warm()
-    model = embedder.model
     store = searcher.version.vectors
     flat = faiss.IndexFlatIP(store.dim)
     flat.add(store.get(np.arange(store.count(), dtype=np.int64)))
 
     def floor(q: str) -> None:
-        flat.search(model.encode([q], convert_to_numpy=True, show_progress_bar=False), 10)
+        flat.search(embedder.encode([q]), 10)
+
+    def floor_torch(q: str) -> None:
+        flat.search(bare.encode([q], convert_to_numpy=True, show_progress_bar=False), 10)
 
     for q in ("warm up the model", "how do I stop worrying", "grief after my mother died"):
         floor(q)
@@ -280,6 +306,7 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
     for i, q in enumerate(questions):
         order = modes[i % 3 :] + modes[: i % 3]  # rotate so no mode always runs first
         clock("floor", lambda q=q: floor(q))
+        clock("floor_torch", lambda q=q: floor_torch(q))
         clock("faiss1", lambda q=q: single_threaded_faiss(q))
         for explain in (False, True) if i % explain_every == 0 else (False,):
             for mode in order:
@@ -296,7 +323,7 @@ def bench_latency(index_dir: Path, embedder, n: int, explain_every: int) -> dict
 def explain_load(index_dir: Path, embedder, n: int) -> dict:
     """Texts the model embeds for one new query with explanations (sentence cache emptied)."""
     questions, _ = load_questions(n)
-    rec = Recording(embedder, bare=False)
+    rec = Recording(embedder)
     searcher = Searcher(open_index(index_dir), rec)
     counts, pieces = [], []
     for q in questions:
@@ -346,7 +373,7 @@ def index_size(index_dir: Path) -> dict:
     manifest = open_index(index_dir)
     passages, vectors = manifest.manifest.passages, manifest.manifest.vectors
     manifest.close()
-    files = {p.name: p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+    files = {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
     total = sum(files.values())
     cache = index_dir / CACHE_FILE
     cache_bytes = cache.stat().st_size if cache.is_file() else 0
@@ -403,8 +430,11 @@ def main() -> int:
     import torch
 
     res["machine"]["torch_threads"] = torch.get_num_threads()
-    embedder = load_embedder()
+    embedder = load_embedder()  # the default model's ONNX export: what searches use
     embedder.encode(["warm up"])
+    res["machine"]["query_encoder"] = type(embedder).__name__
+    bare = torch_model()  # PyTorch, for the bare encodes
+    bare.encode(["warm up"], show_progress_bar=False)
     with tempfile.TemporaryDirectory(prefix="counsel-perf-") as tmp_name:
         tmp = Path(tmp_name)
         index_dir = args.index
@@ -420,7 +450,7 @@ def main() -> int:
 
         if index_dir is None or "build" not in skip:
             build, built, texts = section(
-                "build", lambda: bench_build(args.corpus, embedder, tmp, args.build_repeat)
+                "build", lambda: bench_build(args.corpus, embedder, bare, tmp, args.build_repeat)
             )
             res["build"] = build
             index_dir = index_dir or built
@@ -433,7 +463,7 @@ def main() -> int:
         if "latency" not in skip:
             res["latency"] = section(
                 "latency",
-                lambda: bench_latency(index_dir, embedder, args.queries, args.explain_every),
+                lambda: bench_latency(index_dir, embedder, bare, args.queries, args.explain_every),
             )
             res["profile"] = bench_profile(index_dir, embedder, min(args.queries, 60))
             res["explain_load"] = explain_load(index_dir, embedder, min(args.queries, 20))

@@ -2,8 +2,11 @@
 
 Each timing is wall time from launching the process to the first answer: for the CLI, until the
 process exits after printing its hits; for the page, until Chromium shows the results caption
-("best-matching sentences highlighted") after a question was typed and Enter pressed. The page's
-peak RSS (VmHWM of the Streamlit process) is read after the first answer and after the map view.
+("best-matching sentences highlighted") after a question was typed and Enter pressed. Each CLI
+run is paired with a fresh process that only imports torch and sentence-transformers (what
+every search paid before queries went through ONNX Runtime), alternating which goes first. The
+page's peak RSS (VmHWM of the Streamlit process) is read after the first answer and after the
+map view.
 """
 
 from __future__ import annotations
@@ -40,35 +43,46 @@ def mark(name): stamps.append((name, time.time()))
 mark("interpreter started")
 import cli.commands
 from search import Searcher
-mark("imports (cli, index, search; no torch yet)")
+mark("imports (cli, index, search)")
 s = Searcher.open(sys.argv[1])
 mark("Searcher.open (manifest, SQLite, FAISS file)")
 s.embedder
-mark("load the model (torch, sentence-transformers, weights sha256)")
+mark("load the model (its ONNX export: onnxruntime session, tokenizer, sha256 of the files)")
 s.needs_crisis_notice(sys.argv[2])
-mark("crisis check (embeds its exemplars and the query)")
+mark("crisis check (its exemplars' cached vectors, the query)")
 s.search(sys.argv[2])
 mark("first search with explanations")
-print(json.dumps(stamps))
+heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
+print(json.dumps({"stamps": stamps, "heavy": heavy}))
 """
 
 
+IMPORT_TORCH = "import torch, sentence_transformers"
+
+
 def cli_cold_start(index_dir: Path, question: str, runs: int) -> dict:
-    """Wall time of `counsel-search search QUESTION --index DIR` in a fresh process."""
+    """Wall time of `counsel-search search QUESTION --index DIR` in a fresh process, against a
+    fresh process importing torch and sentence-transformers, run in alternating order."""
     exe = Path(sys.executable).parent / "counsel-search"
-    times = []
-    for _ in range(runs):
-        done, seconds = timed(
-            subprocess.run,
-            [str(exe), "search", question, "--index", str(index_dir)],
-            capture_output=True,
-            text=True,
-        )
-        times.append(seconds)
-        if done.returncode != 0:
-            raise RuntimeError(f"counsel-search search failed: {done.stderr[-500:]}")
+    search = [str(exe), "search", question, "--index", str(index_dir)]
+    times, imports = [], []
+    for run in range(runs):
+        order = [search, [sys.executable, "-c", IMPORT_TORCH]]
+        for cmd in order if run % 2 == 0 else order[::-1]:
+            done, seconds = timed(subprocess.run, cmd, capture_output=True, text=True, cwd=ROOT)
+            (times if cmd is search else imports).append(seconds)
+            if done.returncode != 0:
+                raise RuntimeError(f"{cmd[1]} failed: {done.stderr[-500:]}")
     print(f"cli cold start: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
-    return {"median_s": statistics.median(times), "runs": times}
+    print(f"import torch + s-t: {', '.join(f'{t:.2f}' for t in imports)} s", flush=True)
+    median, torch_s = statistics.median(times), statistics.median(imports)
+    return {
+        "median_s": median,
+        "runs": times,
+        "import_torch_s": torch_s,
+        "import_torch_runs": imports,
+        "ratio": median / torch_s,
+    }
 
 
 def cli_breakdown(index_dir: Path, question: str) -> list[dict]:
@@ -81,11 +95,13 @@ def cli_breakdown(index_dir: Path, question: str) -> list[dict]:
         check=True,
         cwd=ROOT,
     )
-    stamps = json.loads(done.stdout.strip().splitlines()[-1])
+    said = json.loads(done.stdout.strip().splitlines()[-1])
     out, before = [], started
-    for name, at in stamps:
+    for name, at in said["stamps"]:
         out.append({"phase": name, "seconds": at - before})
         before = at
+    heavy = ", ".join(said["heavy"]) or "none of torch, sentence_transformers, transformers"
+    out.append({"phase": f"modules loaded by the end: {heavy}", "seconds": 0.0})
     return out
 
 

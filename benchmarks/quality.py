@@ -2,11 +2,12 @@
 
     .venv/bin/python -m benchmarks.quality                      # writes docs/quality.md
     .venv/bin/python -m benchmarks.quality --tasks faq_question_to_answer --no-ablations
-    .venv/bin/python -m benchmarks.quality --models minilm     # without the mpnet comparison
 
 Data: ../shared/bench/<task>/{corpus,queries.dev}.jsonl (override with --bench). Each distinct
 corpus is indexed once with the default model; latencies are medians over the dev queries, all
-modes measured in the same run on the same index.
+modes measured in the same run on the same index. The two models of the pair read plainly
+(issue 17's table) are measured here too; every model and pair side by side is
+`benchmarks.quality_models` (docs/models.md).
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks import quality_models
-from benchmarks.bench_tasks import TASKS, plain_dense_ndcg, task_indexes, top_cosines
+from benchmarks.bench_tasks import OFF_TOPIC, TASKS, task_indexes, top_cosines
 from benchmarks.common import BENCH, DOCS, command_line, table, write_report
 from index import build_index, chunking, load_embedder, open_index
-from index.errors import ModelNotFound
-from index.mpnet import locate_parts
+from index.models import DEFAULT_MODEL, MINILM, MINILM_BGE
 from search import MODES, RankingConfig, Searcher, weak_threshold
 from search.evaluate import EvalResult, evaluate
 
@@ -41,39 +41,6 @@ TARGETS = {
     "faq_question_to_answer": 0.84,
     "articles": 0.85,
 }
-# Questions the corpus cannot answer: everyday topics far from counseling, and noise.
-OFF_TOPIC = [
-    "best pizza in Rome",
-    "asdf qwerty",
-    "how do I change a flat tire on a bicycle",
-    "python list comprehension syntax",
-    "weather forecast for tomorrow in Paris",
-    "who won the world cup in 1998",
-    "recipe for sourdough bread",
-    "zxcv bnm lkjh",
-    "how many moons does jupiter have",
-    "cheap flights to tokyo in march",
-    "what is the capital of australia",
-    "how to install a ceiling fan",
-    "convert 50 fahrenheit to celsius",
-    "best budget laptop for gaming",
-    "lorem ipsum dolor sit amet",
-    "how to grow tomatoes on a balcony",
-    "football transfer news today",
-    "sql join example",
-    "how to bake chocolate chip cookies",
-    "what time does the post office close",
-    "stock price of apple",
-    "how to knit a scarf for beginners",
-    "qqq www eee rrr",
-    "train timetable berlin to munich",
-    "how to fix a leaking faucet",
-    "what is the boiling point of water at altitude",
-    "rules of chess castling",
-    "how to change the oil in my car",
-    "best hiking trails in colorado",
-    "kjfdh sdkfj weoiru",
-]
 
 
 DEFAULT = RankingConfig()
@@ -162,14 +129,7 @@ def main() -> int:
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--out", type=Path, default=DOCS / "quality.md")
     parser.add_argument("--no-ablations", action="store_true")
-    parser.add_argument(
-        "--models",
-        default=None,
-        help="minilm (the default model) and, when its parts are installed "
-        "(scripts/install_mpnet.sh), mpnet beside it; e.g. --models minilm",
-    )
     args = parser.parse_args()
-    models = (args.models or ("minilm,mpnet" if _mpnet_installed() else "minilm")).split(",")
     tasks = args.tasks.split(",")
     embedder = load_embedder()
     rows: dict[str, list[EvalResult]] = {}
@@ -178,13 +138,19 @@ def main() -> int:
     off_topic: list[float] = []
     builds: dict[str, float] = {}
     plain: dict[str, float] = {}
+    plain_two: dict[str, dict[str, float]] = {}
+    first, second = (load_embedder(name) for name in MINILM_BGE.parts)
     with tempfile.TemporaryDirectory(prefix="counsel-quality-") as tmp:
         for opened in task_indexes(args.bench, tasks, embedder, Path(tmp)):
             task, searcher, queries = opened.task, opened.searcher, opened.queries
             if opened.build:
                 builds[task] = opened.build[1]
             rows[task] = [evaluate(searcher, queries, mode) for mode in MODES]
-            plain[task] = plain_dense_ndcg(searcher, queries)
+            # The plain baseline is MiniLM's, whatever the default (issue 15's yardstick).
+            plain_two[task] = quality_models.plain_pair(
+                searcher, queries, first, second, MINILM_BGE.part_weights
+            )
+            plain[task] = plain_two[task][MINILM.name]
             print(task, *[(r.mode, r.ndcg_at_10, r.latency_p50_ms) for r in rows[task]], flush=True)
             if not args.no_ablations:
                 abl[task] = ablations(searcher, queries)
@@ -195,25 +161,17 @@ def main() -> int:
             in_domain += top_cosines(searcher, [q.text for q in queries])
             if task.startswith("cc_"):
                 off_topic += top_cosines(searcher, OFF_TOPIC)
-    side: list[str] = []
-    if "mpnet" in models:
-        base = quality_models.ModelRun(
-            embedder.name, results={t: {r.mode: r for r in rs} for t, rs in rows.items()}
-        )
-        strong = quality_models.measure("mpnet", args.bench, tasks, OFF_TOPIC)
-        side = quality_models.render(base, strong, builds)
+    side = quality_models.render_plain(plain_two, MINILM_BGE.part_weights)
+    side += [
+        "Every bundled model and pair (bge-small alone, MiniLM + bge-small, all-mpnet-base-v2 "
+        "alone and with bge-small) through the product's ranking, side by side: "
+        "`docs/models.md` (`.venv/bin/python -m benchmarks.quality_models`).",
+        "",
+    ]
     text = render(rows, abl, in_domain, off_topic, builds, plain) + "\n".join(["", *side])
     write_report(args.out, text)
     print(f"wrote {args.out}")
     return 0
-
-
-def _mpnet_installed() -> bool:
-    try:
-        locate_parts()
-    except ModelNotFound:
-        return False
-    return True
 
 
 def _fmt(r: EvalResult) -> str:
@@ -231,14 +189,15 @@ def _spread(cosines: list[float]) -> list[float]:
 
 def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
     """docs/quality.md as Markdown."""
-    threshold = weak_threshold("all-MiniLM-L6-v2")
+    threshold = weak_threshold(DEFAULT_MODEL)
     lines = [
         "# Retrieval quality",
         "",
-        "Produced by `.venv/bin/python -m benchmarks.quality` (default model all-MiniLM-L6-v2, "
+        f"Produced by `.venv/bin/python -m benchmarks.quality` (default model {DEFAULT_MODEL}, "
         "dev queries of `../shared/bench`, binary relevance, averaged over queries; the "
         "`articles` task is a folder of Q&A articles read by the product's own readers). "
-        "The plain dense baseline is the model's cosine over each passage's `question\\nanswer` "
+        "The plain dense baseline is all-MiniLM-L6-v2's cosine over each passage's "
+        "`question\\nanswer` "
         "(first word pieces, nothing prepended), measured in the same run. Latency is "
         "per query, in process, warm model, ranking only (explanations are computed by the faces "
         "for the hits they show). Rerun it to reproduce every figure below.",
@@ -314,11 +273,12 @@ def render(rows, abl, in_domain, off_topic, builds, plain) -> str:
             "## Weak matches",
             "",
             "A hit is flagged weak when the cosine of its best window to the query is below the "
-            f"model's threshold ({threshold:.2f} for all-MiniLM-L6-v2, `index/models.py`). "
+            f"model's threshold ({threshold:.2f} for {DEFAULT_MODEL}, `index/models.py`). "
             "Calibration: the top dense hit's best-window cosine over every dev query of the "
             f"tasks ({len(in_domain)} queries, all answerable from their corpus) and over "
             f"{len(OFF_TOPIC)} off-topic queries (cooking, travel, code, noise: "
-            "`OFF_TOPIC` in `benchmarks/quality.py`) against each CounselChat corpus. Rule: the "
+            "`OFF_TOPIC` in `benchmarks/bench_tasks.py`) against each CounselChat corpus. "
+            "Rule: the "
             "threshold sits in the gap between the two groups, above the highest off-topic "
             "cosine and below the 1st percentile of the answerable queries, rounded to 0.05, so "
             "that a real question is almost never called weak while off-topic ones are.",

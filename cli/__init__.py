@@ -17,6 +17,7 @@ from cli.commands import (
     cmd_related,
     cmd_remove,
     cmd_search,
+    cmd_serve,
     cmd_themes,
 )
 from index import DEFAULT_MODEL
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
             "sources",
             nargs="+",
             metavar="SOURCE",
-            help="files or folders (.txt .md .html .csv .jsonl)",
+            help="files or folders (.txt .md .html .csv .jsonl .pdf .docx)",
         )
         p.add_argument("--question-col", metavar="NAME", help="CSV/JSONL question column")
         p.add_argument("--answer-col", metavar="NAME", help="CSV/JSONL answer column")
@@ -275,6 +276,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501, help="port (8501)")
     p.add_argument(
         "--address", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+
+    p = add(
+        "serve",
+        "Serve the HTTP JSON API (POST /v1/search, GET /v1/passages/ID, /v1/info; docs at "
+        "/docs); a newly published index version is picked up without a restart.",
+        "counsel-search serve --index /tmp/my-index --port 8000 "
+        "--cors-origin https://clinic.example",
+        cmd_serve,
+    )
+    p.add_argument("--index", metavar="DIR", help="index directory (see below)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes, each with its own model in memory (1)",
+    )
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="URL",
+        help="a web origin whose pages may call the API from a browser, e.g. "
+        "https://clinic.example (repeatable; none by default)",
     )
     return parser
 

@@ -34,18 +34,7 @@ def cmd_passages(args: argparse.Namespace) -> int:
         print(f"warning: {err.one_line()}", file=sys.stderr)
     for p in result.passages:
         if args.json:
-            emit_json(
-                {
-                    "id": p.id,
-                    "doc_id": p.doc_id,
-                    "source": p.source,
-                    "sources": list(p.sources),
-                    "position": p.position,
-                    "question": p.question,
-                    "answer": p.answer,
-                    "metadata": p.metadata,
-                }
-            )
+            emit_json(p.to_dict())
         else:
             print(f"{p.id}  {Path(p.source).name}#{p.position}  {p.question or p.answer[:80]}")
     if not args.json:
@@ -106,6 +95,7 @@ def _update(args: argparse.Namespace, action: str) -> int:
                 "vectors": report.vectors,
                 "embedded": report.embedded,
                 "seconds": round(report.seconds, 3),
+                "published": report.published,
                 **{f"{k}_{kind}": v for k, part in changes.items() for kind, v in part.items()},
                 "errors": [e.one_line() for e in report.errors],
             }
@@ -116,8 +106,9 @@ def _update(args: argparse.Namespace, action: str) -> int:
         print(
             f"  Embedded: {report.embedded} of {report.vectors} windows (the rest from the cache)"
         )
+        done = "Published" if report.published else "Nothing changed: kept"
         print(
-            f"Published {report.index_dir} (version {report.version}): {report.documents} "
+            f"{done} {report.index_dir} (version {report.version}): {report.documents} "
             f"documents, {report.passages} passages, in {report.seconds:.1f} s"
             + (f"; {len(report.errors)} problem(s) reported above" if report.errors else "")
         )
@@ -290,7 +281,14 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
         return 0
     for key, value in info.items():
-        print(f"{key:>14}: {value}")
+        if key == "update_seconds":
+            continue  # told with the build time, below
+        if key == "build_seconds":
+            # An add or remove keeps the full build's time; its own time is told apart.
+            value = f"built in {value:.1f} s (the last full build)"
+            if info["update_seconds"] and info["update_seconds"] != info["build_seconds"]:
+                value += f"; last update took {info['update_seconds']:.1f} s"
+        print(f"{key:>14}: {'; '.join(value) if isinstance(value, list | tuple) else value}")
     if topics:
         print(
             f"{'topics':>14}: "
@@ -302,6 +300,21 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"{'sources':>14}: "
         + ", ".join(f"{d['source']} ({d['passages']})" for d in documents[:20])
         + (f" … and {len(documents) - 20} more" if len(documents) > 20 else "")
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP JSON API (api/) until interrupted."""
+    # Imported here: only this command needs the web framework.
+    from api import serve
+
+    serve(
+        args.index,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        cors_origins=args.cors_origin or [],
     )
     return 0
 

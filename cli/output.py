@@ -35,20 +35,26 @@ def progress_bars(
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
+        # The pages of one PDF: a bar under the files' bar, gone when the file is read.
+        nested = stage.startswith("pages ")
         if bar is None:
-            for earlier in bars.values():  # one bar at a time: the previous stage is done
-                earlier.close()
-            desc, unit = labels.get(stage, (stage, ""))
+            if not nested:
+                for earlier in bars.values():  # one bar at a time: the previous stage is done
+                    earlier.close()
+            desc, unit = labels.get(stage, (stage, " pages" if nested else ""))
             bar = bars[stage] = tqdm(
                 total=total,
                 desc=desc,
                 unit=unit,
                 file=sys.stderr,
-                leave=True,
+                leave=not nested,
+                position=1 if nested else None,
                 ncols=width,
                 nrows=height,
             )
         bar.update(done - bar.n)
+        if nested and done >= total:
+            bar.close()
 
     def close() -> None:
         for bar in bars.values():

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index import backends, hubness
+from index import backends, hubness, sentences
 from index import publish as pub
 from index.backends import Backend
 from index.bm25 import LEXICAL_ARRAYS_MAX_PASSAGES, LexicalArrays
 from index.cache import EmbeddingCache, text_key
 from index.chunking import passage_windows
-from index.embed import Embedder
+from index.embed import Embedder, query_encoder
 from index.errors import EmptyBuild, IndexNotFound
 from index.incremental import Plan, matches, plan_update
 from index.manifest import Manifest, SourceRecord, package_versions
@@ -33,7 +33,8 @@ from ingest import IngestError, IngestResult, read_sources
 
 log = logging.getLogger(__name__)
 
-# Called as progress(stage, done, total) with stage "read" or "embed".
+# Called as progress(stage, done, total) with stage "read", "embed" or "pages NAME" (the pages
+# of one PDF, while "read" is under way).
 BuildProgress = Callable[[str, int, int], None]
 # Texts embedded per cache commit: a killed build keeps everything embedded before it.
 EMBED_CHUNK = 512
@@ -51,6 +52,8 @@ class BuildReport:
     embedded: int  # windows that went through the model (the rest came from the cache)
     seconds: float
     plan: Plan
+    # False when an add or remove changed nothing: no version was written, the current one stays.
+    published: bool = True
 
     @property
     def errors(self) -> tuple[IngestError, ...]:
@@ -104,6 +107,21 @@ def _embed(
     return out.astype(np.float32), len(todo)
 
 
+def _embed_parts(
+    texts: list[str],
+    embedder: Embedder,
+    caches: list[EmbeddingCache],
+    progress: BuildProgress | None,
+) -> tuple[np.ndarray, int]:
+    """The embedder's vectors of the texts, each model of a pair through its own cache, then
+    joined; returns (vectors, texts embedded by the model that embedded most)."""
+    parts = getattr(embedder, "parts", None) or (embedder,)
+    each = [_embed(texts, m, c, progress) for m, c in zip(parts, caches, strict=True)]
+    embedded = max(n for _, n in each)
+    vectors = each[0][0] if len(each) == 1 else embedder.join(*(v for v, _ in each))
+    return vectors, embedded
+
+
 def _write_version(
     plan: Plan,
     index_dir: Path,
@@ -111,20 +129,28 @@ def _write_version(
     backend: Backend,
     progress: BuildProgress | None,
     started: float,
+    full_build_seconds: float | None = None,
 ) -> BuildReport:
-    """Write a complete version for the plan and publish it (the caller holds the lock)."""
+    """Write a complete version for the plan and publish it (the caller holds the lock).
+
+    `full_build_seconds`: an add or remove keeps the last full build's time in the manifest
+    (this run's time goes to `update_seconds`), so `info` does not call an add a build.
+    """
     if not plan.passages:
         detail = "; ".join(e.one_line() for e in plan.errors[:3])
         raise EmptyBuild(
             "the index would hold no passages" + (f": {detail}" if detail else ""),
-            "check the paths and file types (.txt .md .html .csv .jsonl)",
+            "check the paths and file types (.txt .md .html .csv .jsonl .pdf .docx)",
         )
     versions = index_dir / pub.VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     name = pub.new_version_name()
     partial = versions / f"{name}{pub.PARTIAL}"
     partial.mkdir()
-    cache = EmbeddingCache.open(index_dir, embedder.fingerprint, embedder.dim)
+    # A pair of models (index/pair.py) keeps one cache per model: switching from a model to a
+    # pair built on it embeds only with the new one.
+    parts = getattr(embedder, "parts", None) or (embedder,)
+    caches = [EmbeddingCache.open(index_dir, m.fingerprint, m.dim) for m in parts]
     vstore = None
     try:
         passages = list(plan.passages)
@@ -140,7 +166,14 @@ def _write_version(
         if len(passages) <= LEXICAL_ARRAYS_MAX_PASSAGES:
             LexicalArrays.from_db(store.conn).save(partial / pub.LEXICAL)
         store.close()
-        vectors, embedded = _embed(texts, embedder, cache, progress)
+        vectors, embedded = _embed_parts(texts, embedder, caches, progress)
+        # The answers' sentences, for explanations (index/sentences.py): embedded once here,
+        # through the same cache, rather than at every query. A pair's are its first model's
+        # alone (like its crisis check): its query vector starts with that model's own.
+        offsets, spans, said = sentences.of_answers([p.answer for p in passages])
+        sentence_progress = (lambda _s, d, t: progress("sentences", d, t)) if progress else None
+        svectors, _ = _embed(said, parts[0], caches[0], sentence_progress)
+        sentences.save(partial, offsets, spans, svectors)
         owners = np.array([c[1] for c in chunks], dtype=np.int64)
         hubness.save(partial / pub.HUBNESS, hubness.window_radii(vectors, owners))
         # Vectors are keyed by chunk id; the chunks table maps each to its passage row. The
@@ -157,7 +190,12 @@ def _write_version(
             vectors=len(chunks),
             documents=len(plan.files),
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - started, 3),
+            build_seconds=(
+                full_build_seconds
+                if full_build_seconds is not None
+                else round(time.perf_counter() - started, 3)
+            ),
+            update_seconds=round(time.perf_counter() - started, 3),
             sources=tuple(
                 SourceRecord(f.source, f.doc_id, f.sha256, f.kind, f.title, f.n_passages)
                 for f in plan.files
@@ -169,17 +207,21 @@ def _write_version(
             backend=backend.kind,
             milvus_uri=backend.uri,
             collection=getattr(vstore, "collection", ""),
+            models=tuple((m.name, m.fingerprint) for m in parts),
+            query_encoder=query_encoder(embedder),
         )
         # The manifest is written last: a version folder with a manifest is complete.
         (partial / pub.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         final = pub.publish(index_dir, partial)
-        cache.prune(len(chunks))
+        for cache in caches:
+            cache.prune(len(chunks) + len(said))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         backends.discard(backend, vstore)
         raise
     finally:
-        cache.close()
+        for cache in caches:
+            cache.close()
     removed = pub.cleanup(index_dir)
     if removed:
         log.info("removed old index versions: %s", ", ".join(removed))
@@ -230,9 +272,41 @@ def update_index(
                 question_col=question_col,
                 answer_col=answer_col,
                 progress=(lambda d, t: progress("read", d, t)) if progress else None,
+                # A long PDF's pages as a stage of their own ("pages NAME"), under the files.
+                page_progress=(
+                    (lambda s, d, t: progress(f"pages {s}", d, t)) if progress else None
+                ),
             )
         plan = plan_update(old_files, old_passages, result, keep_others=keep_others, remove=remove)
-        return _write_version(plan, index_dir, embedder, chosen, progress, started)
+        if keep_others and previous is not None and _changes_nothing(plan, previous, chosen):
+            # Publishing an identical version would only discard what is cached with the current
+            # one (maps, themes) and make every open page reload.
+            return _unchanged_report(index_dir, plan, previous, started)
+        carried = previous.build_seconds if keep_others and previous is not None else None
+        return _write_version(plan, index_dir, embedder, chosen, progress, started, carried)
+
+
+def _changes_nothing(plan: Plan, previous: Manifest, backend: Backend) -> bool:
+    """Whether the plan leaves the published version's documents and backend as they are."""
+    moved = plan.documents_added or plan.documents_changed or plan.documents_removed
+    return not moved and backend.kind == previous.backend
+
+
+def _unchanged_report(
+    index_dir: Path, plan: Plan, previous: Manifest, started: float
+) -> BuildReport:
+    """The report of an update that publishes nothing: the current version's counts."""
+    return BuildReport(
+        index_dir=index_dir,
+        version=previous.version,
+        documents=previous.documents,
+        passages=previous.passages,
+        vectors=previous.vectors,
+        embedded=0,
+        seconds=time.perf_counter() - started,
+        plan=plan,
+        published=False,
+    )
 
 
 def build_index(

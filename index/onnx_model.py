@@ -67,9 +67,6 @@ class OnnxEmbedder:
     """A BERT-style encoder in ONNX Runtime with CLS pooling (the Embedder protocol)."""
 
     def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
         paths = model_files(spec)
         onnx_path = next(p for name, p in paths.items() if name.endswith(".onnx"))
         self.name = spec.name
@@ -77,9 +74,17 @@ class OnnxEmbedder:
         self.dim = spec.dim
         self.max_tokens = spec.max_tokens
         self.query_prefix = spec.query_prefix
-        self._tokenizer = Tokenizer.from_file(str(paths["tokenizer.json"]))
+        self._open(onnx_path, paths["tokenizer.json"], threads)
+
+    def _open(self, onnx_path: Path, tokenizer_path: Path, threads: int = 0) -> None:
+        """The session and tokenizer (self.max_tokens set first); shared with index/ort.py's
+        exported sentence-transformers models."""
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=spec.max_tokens + 2)  # [CLS] ... [SEP]
+        self._tokenizer.enable_truncation(max_length=self.max_tokens + 2)  # [CLS] ... [SEP]
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -126,7 +131,11 @@ class OnnxEmbedder:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        return self._session.run(None, feed)[0][:, 0].astype(np.float32)  # CLS pooling
+        return self._pool(self._session.run(None, feed)[0], mask)
+
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """CLS pooling: the first token's last hidden state (index/ort.py mean-pools)."""
+        return hidden[:, 0].astype(np.float32)
 
 
 def _relative(spec: ModelSpec, path: Path) -> str:

@@ -7,17 +7,19 @@ its weight, then L2-normalized as a whole. The inner product of two such vectors
 
 a weighted mean of the two models' cosines: still a cosine-like score in [-1, 1], so everything
 built on unit vectors and inner products (FAISS, the hub radii, related passages, the map) works
-unchanged, and one search finds both models' neighbours. The weights put the two models on one
-scale: bge-small's cosines spread about half as wide as MiniLM's, so equal raw weights would let
-MiniLM decide alone (index/models.py has each pair's weights and how they were measured).
+unchanged, and one search finds both models' neighbours (index/models.py has each pair's
+weights and how they were chosen).
 
-Windows are cut by the first model's tokenizer; both models read the same number of word pieces.
+Windows are cut by the first model's tokenizer to its word-piece limit; the second model reads
+each window up to its own limit (bge-small reads as many as MiniLM; behind all-mpnet-base-v2 it
+reads the first 254 of up to 382).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -28,8 +30,6 @@ class PairEmbedder:
     """The Embedder protocol over two embedders (see the module docstring)."""
 
     def __init__(self, name: str, first, second, weights: Sequence[float]) -> None:
-        if first.max_tokens != second.max_tokens:
-            raise ValueError(f"{name}: both models must read the same number of word pieces")
         self.name = name
         self.first, self.second = first, second
         self.dim = first.dim + second.dim
@@ -40,6 +40,7 @@ class PairEmbedder:
         joined = f"{first.fingerprint}|{second.fingerprint}|{tuple(weights)}"
         self.fingerprint = "pair:" + hashlib.sha256(joined.encode()).hexdigest()
         self.parts = (first, second)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pair-query")
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return self.first.token_spans(text)
@@ -57,13 +58,17 @@ class PairEmbedder:
 
         a = self.first.encode(texts, batch_size=batch_size, progress=part(0))
         b = self.second.encode(texts, batch_size=batch_size, progress=part(total))
-        return self._join(a, b)
+        return self.join(a, b)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Queries as each model wants them (bge-small prefixes an instruction)."""
-        return self._join(*(encode_queries(m, texts) for m in self.parts))
+        """Queries as each model wants them (bge-small prefixes an instruction), both models at
+        once: a query is too short for one model to use both cores, and both runtimes release
+        the GIL, so a query waits for the slower model rather than for the two in turn."""
+        second = self._pool.submit(encode_queries, self.second, texts)
+        return self.join(encode_queries(self.first, texts), second.result())
 
-    def _join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The pair's vectors from each model's unit vectors (rows in the same order)."""
         return np.hstack([a * self._scale[0], b * self._scale[1]]).astype(np.float32)
 
 

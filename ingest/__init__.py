@@ -4,7 +4,15 @@ from ingest.errors import CounselSearchError, IngestError, SourceNotFound, Unsup
 from ingest.readers import SUPPORTED_EXTENSIONS, merge_passages, read_file, read_sources
 from ingest.split import parse_document, split_document
 from ingest.text import normalize_text
-from ingest.types import Document, IngestResult, Passage, SourceFile, content_id, doc_id_for
+from ingest.types import (
+    Document,
+    IngestResult,
+    Passage,
+    SourceFile,
+    content_id,
+    doc_id_for,
+    page_label,
+)
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -20,6 +28,7 @@ __all__ = [
     "doc_id_for",
     "merge_passages",
     "normalize_text",
+    "page_label",
     "parse_document",
     "read_file",
     "read_sources",

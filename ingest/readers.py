@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
+from ingest.docx import read_docx
 from ingest.errors import IngestError, SourceNotFound, UnsupportedFile
 from ingest.markup import html_to_text
+from ingest.pdf import read_pdf
 from ingest.split import Unanswered, parse_document, split_document_report
+from ingest.structured import PageProgress, split_structured
 from ingest.tables import pick_columns, read_csv, read_jsonl, rows_to_passages
 from ingest.text import decode_bytes
 from ingest.types import IngestResult, Passage, SourceFile, doc_id_for
@@ -35,10 +38,14 @@ SUPPORTED_EXTENSIONS = {
     ".htm": "html",
     ".csv": "csv",
     ".jsonl": "jsonl",
+    ".pdf": "pdf",
+    ".docx": "docx",
 }
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]
+# Called as page_progress(source, done, total) while a PDF is read, page by page.
+SourceProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -117,12 +124,17 @@ def _read_bytes(path: PathLike, source: str) -> bytes:
 
 
 def read_file_report(
-    path: PathLike, *, question_col: str | None = None, answer_col: str | None = None
+    path: PathLike,
+    *,
+    question_col: str | None = None,
+    answer_col: str | None = None,
+    page_progress: PageProgress | None = None,
 ) -> FileRead:
     """Read one file into passages, keeping the errors that only skipped part of it.
 
     Raises IngestError (UnsupportedFile, SourceNotFound, ...) when the file cannot be read at
-    all. `question_col`/`answer_col` name the columns of CSV and JSONL files.
+    all. `question_col`/`answer_col` name the columns of CSV and JSONL files;
+    `page_progress(done, total)` is called after each page of a PDF.
     """
     source = source_for(path)
     kind = _kind_of(source)
@@ -134,6 +146,8 @@ def read_file_report(
             source, "is not a supported file type", hint=f"counsel-search reads {supported}"
         )
     data = _read_bytes(path, source)
+    if kind in ("pdf", "docx"):
+        return _read_structured(source, kind, data, page_progress)
     text = decode_bytes(data, source)
     if not text.strip():
         raise IngestError(source, "is empty", hint="add text to it or leave it out")
@@ -164,15 +178,30 @@ def read_file_report(
             warnings.extend(row_errors)
         if not passages and not warnings:
             logger.warning("%s: no rows with a question or an answer", source)
-    file = SourceFile(
-        source=source,
-        doc_id=doc_id_for(source),
-        title=title,
-        sha256=hashlib.sha256(data).hexdigest(),
-        kind=kind,
-        n_passages=len(passages),
-    )
+    file = _source_file(source, title, data, kind, len(passages))
     return FileRead(file, tuple(passages), tuple(warnings))
+
+
+def _read_structured(
+    source: str, kind: str, data: bytes, page_progress: PageProgress | None
+) -> FileRead:
+    """A PDF or Word file: its headings and paragraphs, split like any document."""
+    if not data:
+        raise IngestError(source, "is empty", hint="add text to it or leave it out")
+    found = read_pdf(data, source, page_progress) if kind == "pdf" else read_docx(data, source)
+    doc, passages, unanswered = split_structured(source, found)
+    if not passages:
+        raise IngestError(
+            source, "has no text to index", hint="check that it is the file you meant"
+        )
+    file = _source_file(source, doc.title, data, kind, len(passages))
+    # No line numbers: a PDF's or Word file's lines are not the lines an editor shows.
+    return FileRead(file, tuple(passages), tuple(_unanswered(source, "", unanswered)))
+
+
+def _source_file(source: str, title: str, data: bytes, kind: str, n: int) -> SourceFile:
+    sha = hashlib.sha256(data).hexdigest()
+    return SourceFile(source, doc_id_for(source), title, sha, kind, n)
 
 
 def _unanswered(source: str, text: str, questions: list[Unanswered]) -> list[IngestError]:
@@ -197,7 +226,7 @@ def _unanswered(source: str, text: str, questions: list[Unanswered]) -> list[Ing
 def read_file(
     path: PathLike, *, question_col: str | None = None, answer_col: str | None = None
 ) -> tuple[SourceFile, list[Passage]]:
-    """Read one .txt/.md/.markdown/.html/.htm/.csv/.jsonl file into passages.
+    """Read one .txt/.md/.markdown/.html/.htm/.csv/.jsonl/.pdf/.docx file into passages.
 
     Raises an IngestError subclass when the file cannot be read. Problems confined to part of
     the file (a broken JSONL line) are logged as warnings and the rest is returned; use
@@ -264,6 +293,7 @@ def read_sources(
     question_col: str | None = None,
     answer_col: str | None = None,
     progress: Progress | None = None,
+    page_progress: SourceProgress | None = None,
 ) -> IngestResult:
     """Read files and folders into passages, merging exact duplicates.
 
@@ -271,7 +301,8 @@ def read_sources(
     skipped). Errors never stop the batch: each is recorded in `IngestResult.errors`.
     A passage seen again (same id: same normalized question and answer) keeps its first
     occurrence and lists every source it came from in `sources`. `progress(done, total)` is
-    called after each file.
+    called after each file, and `page_progress(source, done, total)` after each page of a PDF
+    (a 300-page file takes a while: a caller can show a bar for it).
 
     >>> result = read_sources(["data/corpus/"])  # doctest: +SKIP
     >>> len(result.passages), [e.one_line() for e in result.errors]  # doctest: +SKIP
@@ -285,7 +316,12 @@ def read_sources(
     n_read = 0
     for done, (path, source) in enumerate(targets, start=1):
         try:
-            report = read_file_report(path, question_col=question_col, answer_col=answer_col)
+            report = read_file_report(
+                path,
+                question_col=question_col,
+                answer_col=answer_col,
+                page_progress=_for_source(page_progress, source),
+            )
         except IngestError as exc:
             errors.append(exc)
         except Exception as exc:
@@ -316,6 +352,12 @@ def read_sources(
         len(errors),
     )
     return IngestResult(tuple(by_id.values()), tuple(files), tuple(errors))
+
+
+def _for_source(progress: SourceProgress | None, source: str) -> PageProgress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(source, done, total)
 
 
 def merge_passages(

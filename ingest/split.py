@@ -116,7 +116,8 @@ def split_document_report(doc: Document) -> tuple[list[Passage], list[Unanswered
     kind = doc.metadata.get("kind") or _KIND_BY_SUFFIX.get(
         PurePosixPath(doc.source).suffix.lower(), "txt"
     )
-    markdown = kind in ("md", "html")
+    # PDF and Word readers (ingest/structured.py) mark the headings they find as `## ` lines.
+    markdown = kind in ("md", "html", "pdf", "docx")
     lines = classify(normalize_text(doc.text), markdown=markdown, setext=kind == "md")
     lines = [replace(line, no=i) for i, line in enumerate(lines)]
     texts = [line.text for line in lines]

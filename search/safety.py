@@ -79,8 +79,13 @@ class CrisisCheck:
     """Patterns plus, for models with a calibrated margin, the semantic check."""
 
     def __init__(self, embedder: Embedder, bank: Path = BANK) -> None:
-        self.embedder = embedder
-        self.margin = crisis_margin(embedder.name)
+        # A pair of models (index/pair.py) is judged by its first model alone, whose margin is
+        # calibrated: the first part of a pair's query vector is that model's own vector,
+        # scaled, so no second encoding is needed.
+        parts = getattr(embedder, "parts", None)
+        self.embedder = parts[0] if parts else embedder
+        self._part_dim = parts[0].dim if parts else None
+        self.margin = crisis_margin(self.embedder.name)
         self._bank_path = bank
         self._bank: tuple[np.ndarray, np.ndarray] | None = None  # crisis, ordinary vectors
         self._lock = threading.Lock()
@@ -124,7 +129,12 @@ class CrisisCheck:
         """The query's semantic crisis score: the highest margin of the query and its clauses.
         `vector` is the query's own embedding when the caller has it."""
         parts = clauses(query)
-        whole = encode_queries(self.embedder, [query.strip()])[0] if vector is None else vector
+        if vector is None:
+            whole = encode_queries(self.embedder, [query.strip()])[0]
+        elif self._part_dim is not None:
+            whole = vector[: self._part_dim] / np.linalg.norm(vector[: self._part_dim])
+        else:
+            whole = vector
         rows = [whole[None, :]]
         if parts:
             rows.append(encode_queries(self.embedder, parts))

@@ -9,9 +9,13 @@ process calls it itself).
 from __future__ import annotations
 
 import hashlib
+import os
+import pty
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -74,3 +78,22 @@ def register_hash_model() -> None:
     """Make "hash-test" a known model (idempotent)."""
     if HASH_MODEL not in MODELS:
         register(HASH_SPEC, HashEmbedder)
+
+
+def run_on_terminal(argv: list[str], cwd: Path) -> tuple[int, str]:
+    """Run a command with its stderr on a pseudo-terminal (so that progress bars show); its
+    exit code and everything it wrote there."""
+    primary, replica = pty.openpty()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=replica, cwd=cwd)
+    os.close(replica)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:  # the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    return proc.returncode, b"".join(chunks).decode(errors="replace")

@@ -158,3 +158,95 @@ def test_hostile_text_shows_literally_and_crisis_notice(page) -> None:
     assert pg.locator("img[src='x'], a[href*='example.invalid']").count() == 0
     _ask(pg, "I don't want to be alive anymore")
     pg.get_by_text("988").first.wait_for()
+
+
+# -- issue 18: the page a reader scans, its bugs, and an accessibility audit ---------------------
+
+BLOCKING = ("serious", "critical")
+
+
+def _audit(pg, view: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(pg).response["violations"]
+    return [
+        f"{view}: {v['id']} ({v['impact']}): {v['help']} [{len(v['nodes'])} element(s), the "
+        f"first: {v['nodes'][0]['target']}: "
+        + "; ".join(c["message"] for c in v["nodes"][0].get("any", []))
+        + "]"
+        for v in found
+        if v.get("impact") in BLOCKING
+    ]
+
+
+def _ranks(pg) -> list[int]:
+    """The ranks of the cards on the page, top to bottom."""
+    heads = pg.locator("[data-testid='stMarkdownContainer'] strong").all_inner_texts()
+    return [int(m.group(1)) for h in heads if (m := re.match(r"^(\d+)\. ", h))]
+
+
+def test_a_new_question_during_a_walk_shows_its_results(page) -> None:
+    pg = page
+    _ask(pg, "can I trust a therapist who acts like he knows everything?")
+    pg.get_by_role("button", name="Related passages").first.click()
+    _settled(pg)
+    pg.get_by_role("heading", name="Related passages").wait_for()
+    _ask(pg, "how do I stop feeling anxious all the time")  # Enter in the question box
+    assert pg.get_by_role("heading", name="Related passages").count() == 0
+    assert _ranks(pg)[:1] == [1]
+    # The Search button beside the box does the same as Enter.
+    pg.get_by_label("Your question").fill("how do I build trust with my therapist")
+    pg.get_by_role("button", name="Search", exact=True).click()
+    _settled(pg)
+    assert "trust" in pg.locator("strong").filter(has_text="1.").first.inner_text().lower()
+
+
+def test_results_read_in_rank_order_without_fragments(page) -> None:
+    pg = page
+    _ask(pg, "I don't want to go to therapy, it doesn't help")
+    ranks = _ranks(pg)
+    assert ranks[0] == 1 and ranks == sorted(ranks)
+    words = [
+        t.split("your words: ", 1)[1]
+        for t in pg.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+        if "your words: " in t
+    ]
+    terms = {w.strip() for line in words for w in line.split(",")}
+    assert terms and not terms & {"t", "s", "don", "doesn", "ve"}
+    # Scannable: each hit is its question and best sentences; the whole answer is one click away.
+    assert pg.get_by_text("Read the whole answer").count() == len(ranks)
+    body = pg.locator("section.main, [data-testid='stMain']").first.inner_text()
+    assert not re.search(r"\bp[0-9a-f]{15}\b", body)  # no passage ids in the main view
+
+
+def test_weak_and_crisis_questions(page) -> None:
+    pg = page
+    _ask(pg, "how do I bake sourdough bread")
+    pg.get_by_text("Weak match").first.wait_for()
+    assert pg.get_by_text("Read the whole answer").count() == 0  # the passages stay collapsed
+    _ask(pg, "I don't want to live anymore")
+    pg.get_by_text("988").first.wait_for()
+    pg.get_by_text("about suicidal thoughts, self-harm and getting help now").wait_for()
+
+
+def test_no_serious_accessibility_violations(page) -> None:
+    pg = page
+    _settled(pg)
+    problems = _audit(pg, "search")
+    _ask(pg, "can I trust a therapist who acts like he knows everything?")
+    problems += _audit(pg, "results")
+    pg.get_by_role("button", name="Related passages").first.click()
+    _settled(pg)
+    pg.get_by_role("heading", name="Related passages").wait_for()
+    problems += _audit(pg, "walk")
+    pg.get_by_text("Map", exact=True).click()
+    _settled(pg)
+    pg.locator("[data-testid='stVegaLiteChart']").first.scroll_into_view_if_needed()
+    pg.locator("[data-testid='stVegaLiteChart'] path[role='graphics-symbol']").first.wait_for()
+    problems += _audit(pg, "map")
+    pg.get_by_text("Themes", exact=True).click()
+    _settled(pg)
+    pg.get_by_text("Most central passage").first.wait_for()
+    problems += _audit(pg, "themes")
+    assert not problems, "\n".join(problems)

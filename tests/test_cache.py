@@ -242,9 +242,10 @@ def test_builds_prune_the_cache_to_the_bound_keeping_recent_windows(
     for doc in docs:  # each build replaces the last: 5 new windows each time
         report = build_index([doc], index_dir, e)
         assert report.vectors == report.embedded == 5
-    # 20 entries written, bound 3 x 5: the oldest build's 5 windows were pruned.
-    assert len(rows(index_dir)) == 15
+    # Each build caches 5 windows and their answers' 5 sentences (index/sentences.py): 40
+    # entries written, bound 3 x 10: the oldest build's 10 were pruned.
+    assert len(rows(index_dir)) == 30
     assert build_index([docs[3]], index_dir, e).embedded == 0  # the current windows are kept
     assert build_index([docs[2]], index_dir, e).embedded == 0  # and recent ones
     assert build_index([docs[0]], index_dir, e).embedded == 5  # the oldest had to be redone
-    assert len(rows(index_dir)) == 15
+    assert len(rows(index_dir)) == 30

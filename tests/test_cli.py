@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from search import RankingConfig
 from search.explore import default_k, umap_available
 from search.export import FIELDS
 from tests.conftest import ROOT, SEED
-from tests.fakes import CLI_WITH_HASH
+from tests.fakes import CLI_WITH_HASH, run_on_terminal
 
 BIN = Path(sys.executable).with_name("counsel-search")
 
@@ -170,23 +169,8 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path, sample_corpus: Path) -
     piped = subprocess.run(argv("ix"), capture_output=True, text=True, check=True, cwd=ROOT)
     assert piped.stderr == "" and "Published" in piped.stdout
     # On a terminal: bars for files read and windows embedded, with rate and time left.
-    primary, replica = pty.openpty()
-    proc = subprocess.run(
-        argv("ix2"), stdout=subprocess.DEVNULL, stderr=replica, check=True, cwd=ROOT
-    )
-    os.close(replica)
-    chunks = []
-    while True:
-        try:
-            data = os.read(primary, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(primary)
-    bars = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0
+    code, bars = run_on_terminal(argv("ix2"), ROOT)
+    assert code == 0
     assert "documents read" in bars and "windows embedded" in bars
     assert "windows/s" in bars and "<00:00" in bars  # rate and time left
     quiet = subprocess.run(

@@ -28,6 +28,7 @@ JSON_FIELDS = (
     "source",
     "sources",
     "doc_id",
+    "pages",
     "metadata",
     "matched_span",
     "best_sentences",

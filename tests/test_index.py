@@ -50,6 +50,7 @@ def test_layout_and_manifest(hash_index: Path, sample_corpus: Path) -> None:
         "lexical.npz",
         "manifest.json",
         "passages.sqlite",
+        "sentences",  # the answers' sentence vectors, for explanations (index/sentences.py)
         "vectors.faiss",
     ]
     manifest = json.loads((folder / "manifest.json").read_text())

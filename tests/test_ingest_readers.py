@@ -92,7 +92,7 @@ def test_folder_recursion_sorted_hidden_and_unsupported_skipped(tmp_path: Path) 
     write(root / "image.png", b"\x89PNG\x00\x00")  # unsupported: silently skipped
     write(root / ".hidden.txt", "Hidden\nWhat is hidden?\nNo.\n")
     write(root / ".git" / "x.txt", "Git\nWhat is git?\nNo.\n")
-    write(root / "sub" / "notes.docx", b"PK\x03\x04")
+    write(root / "sub" / "notes.odt", b"PK\x03\x04")
     calls: list[tuple[int, int]] = []
     result = read_sources([root], progress=lambda done, total: calls.append((done, total)))
     assert result.errors == ()
@@ -181,18 +181,18 @@ def test_missing_path_is_an_error_and_the_rest_goes_in(tmp_path: Path) -> None:
 
 
 def test_unsupported_file_named_directly(tmp_path: Path) -> None:
-    path = write(tmp_path / "notes.docx", b"PK\x03\x04")
+    path = write(tmp_path / "notes.odt", b"PK\x03\x04")
     result = read_sources([path])
     assert result.passages == ()
     assert len(result.errors) == 1
     assert isinstance(result.errors[0], UnsupportedFile)
     assert ".txt" in result.errors[0].one_line()
-    with pytest.raises(UnsupportedFile, match=r"notes\.docx: is not a supported file type"):
+    with pytest.raises(UnsupportedFile, match=r"notes\.odt: is not a supported file type"):
         read_file(path)
 
 
 def test_folder_without_supported_files(tmp_path: Path) -> None:
-    write(tmp_path / "empty" / "x.pdf", b"%PDF")
+    write(tmp_path / "empty" / "x.rtf", b"{\\rtf1")
     result = read_sources([tmp_path / "empty"])
     assert len(result.errors) == 1
     assert "no supported files" in result.errors[0].one_line()

@@ -1,4 +1,5 @@
-"""Imports run one way: ingest <- index <- search <- the faces (cli/, and the page: app.py, ui/).
+"""Imports run one way: ingest <- index <- search <- the faces (cli/, the page: app.py and ui/,
+and the HTTP API: api/).
 
 Read from the source (ast), so an import inside a function or under TYPE_CHECKING counts too,
 and nothing is imported to check it.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each top-level part of the product, its layer, and its group: a part may import its own
-# group and any lower layer. The two faces share a layer but not a group.
+# group and any lower layer. The faces share a layer but not a group.
 PARTS = {
     "ingest": (0, "ingest"),
     "index": (1, "index"),
@@ -19,7 +20,10 @@ PARTS = {
     "cli": (3, "cli"),
     "ui": (3, "page"),
     "app": (3, "page"),
+    "api": (3, "api"),
 }
+# The one import between faces: `counsel-search serve` starts the HTTP API (never the reverse).
+FACE_TO_FACE = {("cli", "api")}
 
 
 def python_files(root: Path) -> list[Path]:
@@ -57,6 +61,8 @@ def violations(root: Path) -> list[str]:
             if name not in PARTS:
                 continue  # the standard library or a third-party package
             their_layer, their_group = PARTS[name]
+            if (group, their_group) in FACE_TO_FACE:
+                continue
             if their_group != group and their_layer >= layer:
                 bad.append(f"{rel.as_posix()}:{line} imports {name}")
     return bad
@@ -77,6 +83,8 @@ def test_the_check_finds_every_kind_of_backward_import(tmp_path: Path) -> None:
         "cli/__init__.py": "import search.engine\nfrom index.build import build\n",
         "ui/views.py": "from search import Searcher\nfrom ingest import read\n",
         "app.py": "from ui.views import show\nimport index\n",
+        "api/routes.py": "from search import Searcher\nfrom ingest import CounselSearchError\n",
+        "cli/serve.py": "from api import serve\n",
         # Each kind of backward import, once.
         "ingest/bad.py": "from index import build\n",
         "index/deep/lazy.py": "def f():\n    import search.engine\n",
@@ -84,6 +92,9 @@ def test_the_check_finds_every_kind_of_backward_import(tmp_path: Path) -> None:
         "search/top.py": "x = 1\nfrom .. import ui\n",
         "cli/page.py": "import app\n",
         "ui/terminal.py": "from cli.output import table\n",
+        "api/terminal.py": "from cli.output import emit_json\n",
+        "api/page.py": "import ui.render\n",
+        "ui/http.py": "from api.routes import create_app\n",
         "index/typing_only.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
         "    from search.hits import Hit\n",
     }
@@ -91,11 +102,14 @@ def test_the_check_finds_every_kind_of_backward_import(tmp_path: Path) -> None:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     assert sorted(violations(tmp_path)) == [
+        "api/page.py:1 imports ui",
+        "api/terminal.py:1 imports cli",
         "cli/page.py:1 imports app",
         "index/deep/lazy.py:2 imports search",
         "index/typing_only.py:3 imports search",
         "ingest/bad.py:1 imports index",
         "search/relative.py:1 imports cli",
         "search/top.py:2 imports ui",
+        "ui/http.py:1 imports api",
         "ui/terminal.py:1 imports cli",
     ]

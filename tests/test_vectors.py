@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import index.vectors as vec
-from index import IndexCorrupt, add_sources, build_index, open_index
+from index import IndexCorrupt, build_index, open_index
 from index import publish as pub
 from index.vectors import FaissStore
 from search import Searcher
@@ -166,7 +166,7 @@ def test_build_records_the_index_type_and_switches_across_the_threshold(
     assert len(hits) == 7
     # The same corpus under a higher threshold: the next build goes back to exact search.
     monkeypatch.setattr(vec, "IVF_MIN_VECTORS", 10**6)
-    add_sources([sample_corpus], index_dir, HashEmbedder())
+    build_index([sample_corpus], index_dir, HashEmbedder())
     version = open_index(index_dir)
     assert (version.manifest.index_type, version.manifest.nlist) == ("flat", 0)
     assert version.vectors.index_type == "flat"

@@ -6,8 +6,6 @@ cache_resource here only keeps the loaded result in memory across reruns.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -23,12 +21,21 @@ from search.explore import (
     umap_available,
 )
 from search.export import theme_rows
-from ui.render import download_buttons, escape_md, show_passage
-from ui.views import WALK
+from ui.render import download_buttons, escape_md, show_passage, source_name
+from ui.views import WALK, source_titles
 
 # Above this many passages the map draws a fixed random sample (plus every highlighted point):
 # a browser chart of hundreds of thousands of points is slow to draw and no easier to read.
 MAP_MAX_POINTS = 20_000
+# Colours a reader can tell apart (Tableau 10 less its grey): the most frequent values get one
+# each, the rest share a grey "other", so 30 topics do not recycle 20 colours and the legend fits.
+MAP_COLOURS = 9
+OTHER = "other"
+PALETTE = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+]  # fmt: skip
+OTHER_COLOUR = "#bab0ac"
 
 
 @st.cache_resource(max_entries=4, show_spinner="Projecting the passages…")
@@ -47,12 +54,13 @@ def _themes(index_dir: str, version: str, k: int, _searcher: Searcher) -> Themes
 def _table(index_dir: str, version: str, _searcher: Searcher) -> pd.DataFrame:
     del index_dir, version
     rows = passage_table(_searcher)
+    titles = source_titles(_searcher)
     return pd.DataFrame(
         {
             "id": [r["id"] for r in rows],
             "question": [(r["question"] or r["answer"])[:140] for r in rows],
             "topic": [r["topic"] or "(none)" for r in rows],
-            "source": [Path(r["source"]).name for r in rows],
+            "source": [source_name(r["source"], titles) for r in rows],
         }
     )
 
@@ -66,12 +74,29 @@ def theme_k() -> int:
     return int(st.session_state.get("themes-k", 0))
 
 
+def top_and_other(values: pd.Series, keep: int = MAP_COLOURS) -> tuple[pd.Series, list[str]]:
+    """The values with all but the `keep` most frequent replaced by "other", and the legend's
+    order (most frequent first, "other" last)."""
+    counts = values.value_counts()
+    top = [str(v) for v in counts.index[:keep]]
+    folded = values.where(values.isin(top), OTHER) if len(counts) > keep else values
+    return folded, top + ([OTHER] if len(counts) > keep else [])
+
+
 def map_view(searcher: Searcher, hit_ids: list[str]) -> None:
-    """Scatter plot of all passages; colour by topic, source or theme; the query's hits and the
-    walk are ringed; selecting a point opens its passage."""
-    methods = ["auto", "pca", "umap"] if umap_available() else ["pca"]
+    """Scatter plot of all passages; colour by topic, source or theme (the most frequent nine,
+    the rest grey); the query's hits and the walk are ringed; selecting a point opens its
+    passage. PCA by default (instant); UMAP on request (tens of seconds the first time for a
+    version, cached after)."""
+    methods = ["pca", "umap"] if umap_available() else ["pca"]
     left, right = st.columns(2)
-    method = left.selectbox("Projection", methods, key="map-method")
+    method = left.selectbox(
+        "Projection",
+        methods,
+        key="map-method",
+        help="PCA: instant. UMAP: keeps neighbours closer together; computed once per index "
+        "version (tens of seconds on the bundled corpus), then cached.",
+    )
     colour = right.selectbox("Colour by", ["topic", "source", "theme"], key="map-colour")
     try:
         cmap = _map(*_key(searcher), method, searcher)
@@ -91,6 +116,8 @@ def map_view(searcher: Searcher, hit_ids: list[str]) -> None:
         rest = df[df["marked"] == ""].sample(MAP_MAX_POINTS, random_state=0)
         df = pd.concat([df[df["marked"] != ""], rest])
         st.caption(f"Showing {MAP_MAX_POINTS:,} sampled passages of {len(cmap.ids):,}.")
+    df["colour"], order = top_and_other(df[colour].astype(str))
+    palette = PALETTE[: len(order) - (OTHER in order)] + [OTHER_COLOUR] * (OTHER in order)
     pick = alt.selection_point(name="pick", fields=["id"], on="click")
     points = (
         alt.Chart(df)
@@ -98,7 +125,13 @@ def map_view(searcher: Searcher, hit_ids: list[str]) -> None:
         .encode(
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
-            color=alt.Color(f"{colour}:N", legend=alt.Legend(columns=2, symbolLimit=40)),
+            color=alt.Color(
+                "colour:N",
+                title=colour,
+                scale=alt.Scale(domain=order, range=palette),
+                # Below the chart, so that it fits a phone's width; long names are cut.
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=160, symbolLimit=12),
+            ),
             tooltip=["question:N", "topic:N", "source:N"],
         )
         .add_params(pick)
@@ -116,10 +149,14 @@ def map_view(searcher: Searcher, hit_ids: list[str]) -> None:
     )
     st.caption(
         f"{len(cmap.ids):,} passages, {cmap.method.upper()} of their embeddings, computed once "
-        f"for index version {cmap.version}. Ringed: the current query's hits and the walk."
+        "for this version of the index. Ringed: the current query's hits and the walk."
     )
     event = st.altair_chart(
-        points + rings, on_select="rerun", selection_mode="pick", key="map-chart"
+        # Without hits or a walk there is nothing to ring (an empty layer leaves a bare legend).
+        ((points + rings) if (df["marked"] != "").any() else points).properties(height=460),
+        on_select="rerun",
+        selection_mode="pick",
+        key="map-chart",
     )
     chosen = [s.get("id") for s in (event.selection.get("pick") or []) if isinstance(s, dict)]
     if chosen and chosen[0]:
@@ -133,7 +170,7 @@ def _show_point(searcher: Searcher, passage_id: str) -> None:
         st.error(exc.one_line())
         return
     with st.container(border=True):
-        show_passage(p)
+        show_passage(p, source_titles(searcher))
         st.button(
             "Related passages", key="map-related", on_click=_walk_from, args=(p.id, p.question)
         )
@@ -154,7 +191,7 @@ def themes_view(searcher: Searcher) -> None:
         help="k-means on the passage embeddings; the automatic rule is explained below.",
     )
     th = _themes(*_key(searcher), theme_k(), searcher)
-    st.caption(escape_md(f"{th.k} themes; {th.rule}; index version {th.version}"))
+    st.caption(escape_md(f"{th.k} themes; {th.rule}"))
     st.dataframe(
         pd.DataFrame(
             {

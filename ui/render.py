@@ -4,13 +4,14 @@ before it reaches Markdown, so a passage can never inject HTML, links or formatt
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import streamlit as st
 
-from ingest import Passage
+from ingest import Passage, page_label
 from search import Hit
+from search.explain import split_sentences
 from search.export import to_csv, to_jsonl
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
@@ -21,6 +22,14 @@ WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(
     r"(?i)(\b(?:https?|s?ftp|mailto|file|javascript|data|tel|xmpp):|\bwww(?=\.)|(?=@))"
 )
+# A line break inside a paragraph is the source's wrapping (ragged lines on the page), unless the
+# next line starts a list item: "- ", "* ", "• ", "1. ", "2) ", "(3) ".
+_SOFT_BREAK = re.compile(r"(?<!\n)[ \t]*\n(?![ \t]*(?:\n|[-*•]\s|\(?\d{1,2}[.)]\s))")
+# The highlight: Streamlit's "blue-background" is a pale blue under the normal text colour,
+# 11:1 contrast and more in the light theme (WCAG AA asks 4.5:1), and marks a sentence without
+# reading as a warning the way orange does.
+HIGHLIGHT = "blue-background"
+EXCERPT_CHARS = 320  # a "sentence" longer than this (a run-on answer) is cut in the excerpt
 
 
 def escape_md(text: str) -> str:
@@ -31,68 +40,144 @@ def escape_md(text: str) -> str:
     return "  \n".join(lines)
 
 
+def paragraphs(text: str) -> str:
+    """The text with its wrapping undone: a single line break becomes a space (so character
+    offsets, e.g. of highlighted sentences, stay valid); blank lines and line breaks before list
+    items stay."""
+    return _SOFT_BREAK.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def escape_text(text: str) -> str:
+    """Passage text as escaped Markdown paragraphs (see `paragraphs`)."""
+    return escape_md(paragraphs(text))
+
+
 def highlighted_answer(hit: Hit) -> str:
-    """The whole answer as escaped Markdown, its best-matching sentences on a highlight."""
-    answer = hit.passage.answer
+    """The whole answer as escaped Markdown paragraphs, its best-matching sentences on a
+    highlight."""
+    answer = paragraphs(hit.passage.answer)
     out, pos = [], 0
     for sentence in sorted(hit.sentences, key=lambda s: s.start):
         if sentence.start < pos:
             continue
         out.append(escape_md(answer[pos : sentence.start]))
-        out.append(f":orange-background[{escape_md(answer[sentence.start : sentence.end])}]")
+        # A highlight cannot span a paragraph break in Markdown: each paragraph gets its own.
+        parts = answer[sentence.start : sentence.end].split("\n")
+        out.append("\n".join(f":{HIGHLIGHT}[{escape_md(p)}]" if p.strip() else p for p in parts))
         pos = sentence.end
     out.append(escape_md(answer[pos:]))
     return "".join(out)
 
 
-def hit_facts(hit: Hit) -> str:
-    """The caption under a hit: source, topic, matched terms, id (escaped)."""
+def _cut(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def excerpt(hit: Hit) -> str:
+    """The hit at a glance: its best sentences (the ones that match the question), highlighted,
+    in text order; for a hit without explanations, the answer's first two sentences, plain."""
+    answer = hit.passage.answer
+    if hit.sentences:
+        parts = [f":{HIGHLIGHT}[{escape_md(_cut(s.text))}]" for s in hit.sentences]
+        return " … ".join(parts)
+    spans = split_sentences(answer)[:2]
+    return escape_md(_cut(" ".join(answer[a:b] for a, b in spans))) if spans else ""
+
+
+def source_name(source: str, titles: Mapping[str, str]) -> str:
+    """What a reader calls a source: its document's title, else its file name without the
+    extension and with spaces for underscores."""
+    title = (titles.get(source) or "").strip()
+    if title:
+        return title
+    stem = Path(source).stem.replace("_", " ").strip()
+    return stem or Path(source).name
+
+
+def provenance(hit: Hit, titles: Mapping[str, str]) -> str:
+    """One line under a hit: where it comes from, its topic, the question's words it contains
+    (escaped; no ids, versions or scores: those are in the downloads and the details)."""
     p = hit.passage
-    facts = [f"source: {Path(p.source).name}"]
+    facts = [f"from {source_name(p.source, titles)}" + _pages(p)]
     if len(p.sources) > 1:
-        facts.append(f"also in {len(p.sources) - 1} other source(s)")
+        facts.append(f"also in {len(p.sources) - 1} other source{'s' * (len(p.sources) > 2)}")
     if p.metadata.get("topic"):
         facts.append(f"topic: {p.metadata['topic']}")
     if hit.matched_terms:
-        facts.append(f"matched terms: {', '.join(hit.matched_terms)}")
-    facts.append(f"id: {p.id}")
+        facts.append(f"your words: {', '.join(hit.matched_terms)}")
     return escape_md(" · ".join(facts))
+
+
+def _pages(p: Passage) -> str:
+    """ ", p. 3" (or ", pp. 3-4") after the source of a passage from a PDF; "" for others."""
+    label = page_label(p.pages)
+    return f", {'pp' if len(p.pages) > 1 else 'p'}. {label}" if label else ""
+
+
+def hit_facts(hit: Hit) -> str:
+    """The details of a hit, for the whole-answer view: score parts and source file (ids are in
+    the downloads)."""
+    return escape_md(f"{hit.summary()} · file: {Path(hit.passage.source).name}")
 
 
 def show_hit(
     hit: Hit,
     key: str,
+    titles: Mapping[str, str],
     on_related: Callable[[Hit], None] | None = None,
     duplicates: Sequence[Hit] = (),
-    heading: bool = True,
+    siblings: Sequence[Hit] = (),
+    other_answers: Sequence[Passage] = (),
 ) -> None:
-    """One hit: rank and question, score parts, the answer with highlights, facts, and a
-    "Related passages" button; near-duplicates are folded under it rather than listed again."""
+    """One hit as a reader scans it: rank and question, its two best sentences, one line of
+    provenance, a "Read the whole answer" expander (with the score and near-duplicates folded
+    there) and a "Related passages" button; other answers to the same question (matched ones
+    with their rank) under "N more answers to this question", without taking their place."""
     p = hit.passage
-    if heading:
-        head, score = st.columns([5, 2])
-        head.markdown(f"**{hit.rank}. {escape_md(p.question or '(no question)')}**")
-        score.markdown(escape_md(hit.summary()))
+    st.markdown(f"**{hit.rank}. {escape_md(p.question or '(no question)')}**")
+    if p.answer:
+        st.markdown(excerpt(hit))
     else:
-        st.markdown(escape_md(hit.summary()))
-    st.markdown(highlighted_answer(hit) if p.answer else "_(no answer text)_")
-    st.caption(hit_facts(hit))
-    if duplicates:
-        ranks = ", ".join(str(d.rank) for d in duplicates)
-        with st.expander(f"{len(duplicates)} near-duplicate(s) folded here (ranks {ranks})"):
-            for dup in duplicates:
-                st.caption(hit_facts(dup))
+        st.markdown("_(no answer text)_")
+    st.caption(provenance(hit, titles))
+    with st.expander("Read the whole answer"):
+        st.markdown(highlighted_answer(hit) if p.answer else "_(no answer text)_")
+        st.caption(hit_facts(hit))
+        if duplicates:
+            ranks = ", ".join(str(d.rank) for d in duplicates)
+            st.caption(
+                f"{len(duplicates)} near-identical passage{'s' * (len(duplicates) > 1)} "
+                f"folded here (rank {ranks}): "
+                + escape_md("; ".join(source_name(d.passage.source, titles) for d in duplicates))
+            )
+    more = len(siblings) + len(other_answers)
+    if more:
+        with st.expander(f"{more} more answer{'s' * (more > 1)} to this question"):
+            for sib in siblings:
+                st.markdown(f"**{sib.rank}.** {excerpt(sib)}")
+                st.markdown(highlighted_answer(sib))
+                st.caption(provenance(sib, titles))
+                st.caption(hit_facts(sib))
+            for other in other_answers:
+                st.markdown(escape_text(other.answer))
+                st.caption(escape_md(f"another answer, from {source_name(other.source, titles)}"))
     if on_related is not None:
         # A callback runs before the next rerun, so the page redraws once, already walking.
         st.button("Related passages", key=f"{key}-rel-{p.id}", on_click=on_related, args=(hit,))
 
 
-def show_passage(p: Passage, prefix: str = "") -> None:
+def show_passage(p: Passage, titles: Mapping[str, str], prefix: str = "") -> None:
     """A whole passage outside a result list (the walk's current step, a point on the map);
     `prefix` is the page's own (trusted) text."""
     st.markdown(f"**{prefix}{escape_md(p.question or '(no question)')}**")
-    st.markdown(escape_md(p.answer))
-    st.caption(escape_md(f"source: {p.source} · id: {p.id}"))
+    st.markdown(escape_text(p.answer))
+    facts = [f"from {source_name(p.source, titles)}" + _pages(p)]
+    if p.metadata.get("topic"):
+        facts.append(f"topic: {p.metadata['topic']}")
+    st.caption(escape_md(" · ".join(facts)))
 
 
 def download_buttons(rows: list[dict], stem: str, key: str) -> None:

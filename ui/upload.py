@@ -73,5 +73,8 @@ def add_documents_panel(searcher: Searcher, index_dir: Path) -> None:
             f"Added {len(plan.documents_added)} and updated {len(plan.documents_changed)} "
             f"document(s): {plan.passages_added + plan.passages_changed} passages, "
             f"{report.embedded} texts embedded. The index now holds {report.passages} passages."
+            if report.published
+            else f"Nothing changed: these files are already in the index as they are "
+            f"({report.passages} passages)."
         )
         st.rerun()
