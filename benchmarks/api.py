@@ -41,6 +41,7 @@ from benchmarks.common import (
     question_titles,
     shown_path,
     splice,
+    stop,
     table,
     timed_each,
 )
@@ -107,12 +108,7 @@ def api_server(
                 time.sleep(0.1)
             yield server
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=30)
 
 
 def _answers(url: str) -> bool:

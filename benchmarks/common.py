@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -105,3 +106,13 @@ def splice(path: Path, begin: str, end: str, inner: str) -> None:
     head, rest = path.read_text(encoding="utf-8").split(begin, 1)
     tail = rest.split(end, 1)[1]
     path.write_text(f"{head}{begin}{inner}{end}{tail}", encoding="utf-8")
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Stop a server process: terminate, and kill it if it has not exited within `timeout`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
