@@ -126,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     json_opt(p)
 
     model_help = (
-        f"sentence-transformers model name or folder (default: the index's own model, else "
+        f"a bundled model (minilm, mpnet, bge-small) or pair (minilm+bge, mpnet+bge), or a "
+        f"sentence-transformers model folder (default: the index's own model, else "
         f"{DEFAULT_MODEL}, packaged; nothing is downloaded)"
     )
     p = add(
