@@ -12,12 +12,11 @@ from pathlib import Path
 import streamlit as st
 
 from index import default_index_dir
-from index.publish import POINTER
 from ingest import CounselSearchError
 from search import DEFAULT_MODE, MODES, Searcher
 from search.safety import CRISIS_NOTE
 from search.support import search_with_support
-from ui.corpus import map_view, themes_view
+from ui.launch import get_searcher, version_token
 from ui.render import escape_md, highlighted_answer, source_name
 from ui.upload import add_documents_panel, preview_uploads
 from ui.views import WALK, end_walk, results_view, source_titles, walk_view
@@ -37,22 +36,6 @@ CAPTION_CSS = (
     "<style>[data-testid='stCaptionContainer'] { opacity: 1 !important; "
     "color: #555866 !important; }</style>"
 )
-
-
-def _version_token(index_dir: Path) -> str:
-    """The published version name; a change makes the cached searcher reopen on next query."""
-    try:
-        return (index_dir / POINTER).read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-
-
-@st.cache_resource(max_entries=2, show_spinner="Loading the model and the index…")
-def get_searcher(index_dir: str, version: str) -> Searcher:
-    """One searcher (model + index) per process and index version, not per rerun."""
-    del version  # part of the cache key only
-    # A damaged current version must not take the page down while an older one is intact.
-    return Searcher.open(index_dir, fallback=True).warm()
 
 
 def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, list[str]]]:
@@ -95,7 +78,8 @@ def index_facts(info) -> str:
     return (
         f"- passages: **{info.passages}**\n- documents: **{info.documents}**\n"
         f"- model: **{escape_md(info.model)}**\n- {built}\n"
-        f"- vectors: {info.backend}, {info.index_type}\n"
+        f"- vectors: {info.backend}, {info.index_type}; queries encoded by "
+        f"{escape_md(info.query_encoder)}\n"
         f"- version: `{info.version}`"
     )
 
@@ -125,7 +109,7 @@ def main() -> None:
 
     index_dir = default_index_dir()
     try:
-        searcher = get_searcher(str(index_dir), _version_token(index_dir))
+        searcher = get_searcher(str(index_dir), version_token(index_dir))
     except CounselSearchError as exc:
         st.error(exc.one_line())
         st.stop()
@@ -145,12 +129,18 @@ def main() -> None:
         # Above everything else, whatever the view: the results still follow below it.
         st.error(CRISIS_NOTE, icon="🆘")
     view = st.radio("View", VIEWS, key="view", horizontal=True, label_visibility="collapsed")
+    # The map and themes need pandas and altair (about a second to import): only those views
+    # pay it, so the page's first answer does not.
     if view == "Map":
+        from ui.corpus import map_view
+
         # Ring the current query's hits (no explanations needed: a fast search).
         # (The hits the results view shows: supportive ones first under the crisis notice.)
         hits = search_with_support(searcher, query, k, filters, mode, explain=False).hits
         map_view(searcher, [h.passage.id for h in hits])
     elif view == "Themes":
+        from ui.corpus import themes_view
+
         themes_view(searcher)
     elif st.session_state.get(WALK):
         walk_view(searcher, k, filters)

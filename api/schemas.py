@@ -195,6 +195,7 @@ class InfoResponse(BaseModel):
     similarity: str
     backend: str
     index_type: str
+    query_encoder: str = "sentence-transformers"
     topics: dict[str, int]
     sources: list[str]
     damaged: str

@@ -44,10 +44,16 @@ def app_command(port: int, index_dir: Path) -> list[str]:
     return [sys.executable, "-m", "cli", "app", "--port", str(port), "--index", str(index_dir)]
 
 
-def streamlit_command(port: int, extra: Sequence[str] = ()) -> list[str]:
-    """`streamlit run app.py` headless on the loopback port (the index from the environment)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+def streamlit_command(port: int, extra: Sequence[str] = (), app: Path | None = None) -> list[str]:
+    """The page as `counsel-search app` starts it (`streamlit run app.py` with the searcher
+    loading beside the server's start, ui/launch.py), headless on the loopback port, the index
+    from the environment; with `app`, plain `streamlit run` of that page script instead."""
+    if app is None:
+        cmd = [sys.executable, "-m", "ui.launch"]
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", str(app)]
+    cmd += ["--server.port", str(port), "--server.headless", "true"]
+    cmd += ["--server.address", "127.0.0.1"]
     return [*cmd, "--browser.gatherUsageStats", "false", *extra]
 
 

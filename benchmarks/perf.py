@@ -25,7 +25,7 @@ What is measured (medians; each target is judged by a ratio measured in the same
   `streamlit run app.py` until headless Chromium shows the first answer (and from pressing
   Enter to the results being visible, in the browser);
 - what-ifs, timed in the same loops as the figures they qualify: the default mode with FAISS held
-  to one thread, and the page with Streamlit's default file watcher on;
+  to one thread, and the page by plain `streamlit run app.py` (no preload);
 - memory: peak RSS (VmHWM) of the page process after the first answer and after the map view;
   bytes of index per passage.
 

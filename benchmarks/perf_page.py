@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.browser import (
+    APP,
     CHROMIUM,
     CHROMIUM_ARGS,
     PageServer,
@@ -30,10 +31,9 @@ from benchmarks.browser import (
 )
 from benchmarks.common import ROOT, timed, vm_hwm
 
-# The what-if: Streamlit's default file watcher, which watches the folder of app.py recursively
-# (to rerun on save); with .venv inside the repository that is thousands of directories. The
-# page turns it off (.streamlit/config.toml and `counsel-search app`).
-WATCHER_ON = ["--server.fileWatcherType", "auto"]
+# The what-if: the page started by plain `streamlit run app.py`, without the launcher that loads
+# the searcher while the server starts (ui/launch.py), same settings otherwise.
+WITHOUT_PRELOAD = APP
 # Run in a fresh interpreter: the CLI's path to its first answer, one phase at a time. Each
 # line printed is (phase, wall clock at its end), so interpreter start-up counts too.
 PHASES = """
@@ -134,7 +134,7 @@ def _ask_and_map(pg, server: PageServer, question: str, with_map: bool) -> dict:
 
 
 def _one_page_run(
-    browser, index_dir: Path, question: str, extra: list[str], with_map: bool
+    browser, index_dir: Path, question: str, app: Path | None, with_map: bool
 ) -> dict:
     port = free_port()
     env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(index_dir)}
@@ -142,7 +142,7 @@ def _one_page_run(
     pg = context.new_page()
     pg.set_default_timeout(120_000)
     try:
-        cmd = streamlit_command(port, extra)
+        cmd = streamlit_command(port, app=app)
         with page_server(cmd, port, env=env, timeout=120, poll=0.05) as server:
             return _ask_and_map(pg, server, question, with_map)
     finally:
@@ -157,17 +157,12 @@ def _summary(rows: list[dict]) -> dict:
     return out
 
 
-def repo_dirs() -> int:
-    """Directories under the repository (.venv included): what a recursive watch covers."""
-    return sum(1 for _ in os.walk(ROOT))
-
-
 def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = True) -> dict:
     """Process start to first answer on the page, and its peak RSS, median of `runs`.
 
     Chromium is launched once, before any timing; each run starts a new Streamlit server, from
     the repository root as a user would (so .streamlit/config.toml applies). With `what_if`,
-    each run is followed by one with Streamlit's default file watcher on, for comparison.
+    each run is followed by one of plain `streamlit run app.py` (no preload), for comparison.
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -180,7 +175,7 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for _ in range(runs):
-                rows.append(_one_page_run(browser, index_dir, question, [], True))
+                rows.append(_one_page_run(browser, index_dir, question, None, True))
                 r = rows[-1]
                 print(
                     f"page: first answer {r['first_answer_s']:.2f} s, RSS "
@@ -188,9 +183,11 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
                     flush=True,
                 )
                 if what_if:
-                    variant.append(_one_page_run(browser, index_dir, question, WATCHER_ON, False))
+                    variant.append(
+                        _one_page_run(browser, index_dir, question, WITHOUT_PRELOAD, False)
+                    )
                     print(
-                        f"page, file watcher on: first answer "
+                        f"page, plain streamlit run: first answer "
                         f"{variant[-1]['first_answer_s']:.2f} s",
                         flush=True,
                     )
@@ -198,6 +195,5 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
             browser.close()
     out = _summary(rows)
     if variant:
-        out["watcher_on"] = _summary(variant)
-        out["repo_dirs"] = repo_dirs()
+        out["no_preload"] = _summary(variant)
     return out

@@ -168,7 +168,7 @@ def _cold(res: dict) -> list[str]:
 
 def _page(page: dict) -> list[str]:
     later = [r["map_s"] for r in page["runs"][1:]]
-    off = page.get("watcher_on")
+    off = page.get("no_preload")
 
     def row(label: str, key: str, bold: str = "") -> list[str]:
         alt = f"{bold}{off[key]:.2f}{bold}" if off and key in off else "–"
@@ -185,23 +185,22 @@ def _page(page: dict) -> list[str]:
         f"{f'+{statistics.median(later):.2f}' if later else '–'} | –",
     ]
     out = [
-        "`streamlit run app.py` from the repository root (so `.streamlit/config.toml` applies) "
-        "on a free port with COUNSEL_SEARCH_INDEX set, opened in headless Chromium (launched "
+        "The page as `counsel-search app` starts it (`python -m ui.launch`: `streamlit run "
+        "app.py` with the index and model loading while the server starts) from the repository "
+        "root (so `.streamlit/config.toml` applies) on a free port with COUNSEL_SEARCH_INDEX "
+        "set, opened in headless Chromium (launched "
         "beforehand, not timed) on the same two cores; a question typed and Enter pressed as "
         f"soon as the question box shows. Medians of {len(page['runs'])} runs, seconds from "
         "process start:",
         "",
-        *table("step | as configured (file watcher off) | what-if: file watcher on", rows),
+        *table("step | as launched | what-if: plain `streamlit run app.py`", rows),
         "",
     ]
     if off:
         out += [
-            "The what-if runs (interleaved with the others, without the map) add "
-            "`--server.fileWatcherType auto`, Streamlit's default, which the page turns off. "
-            "That watcher follows the folder of `app.py` recursively to rerun on save; with "
-            f"`.venv` inside the repository that is {page['repo_dirs']:,} directories, walked "
-            "by its watchdog thread (and walked again whenever the inotify queue overflows) "
-            "while the page loads the model and answers.",
+            "The what-if runs (interleaved with the others, without the map) start the page "
+            "with plain `streamlit run app.py`, which runs the page's script, and so loads the "
+            "model and the index, only once the browser has connected.",
             "",
         ]
     return out

@@ -66,8 +66,7 @@ def run(index_dir: Path, out: Path, app: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    cmd = streamlit_command(port, ["--server.fileWatcherType", "none"])
-    cmd[cmd.index(str(APP))] = str(app)
+    cmd = streamlit_command(port, ["--server.fileWatcherType", "none"], None if app == APP else app)
     env = {**os.environ, "COUNSEL_SEARCH_INDEX": str(index_dir)}
     with page_server(cmd, port, env=env, timeout=120) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

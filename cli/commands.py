@@ -329,12 +329,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.index:
         env[ENV_INDEX] = str(Path(args.index).resolve())
+    # `streamlit run` of the page, with the index and model loading while the server starts
+    # (ui/launch.py).
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        spec.origin,
+        "ui.launch",
         "--server.port",
         str(args.port),
         "--server.headless",

@@ -402,6 +402,7 @@ class Searcher:
             index_type=m.index_type,
             update_seconds=m.update_seconds,
             models=tuple(f"{name} {fingerprint}" for name, fingerprint in m.models),
+            query_encoder=m.query_encoder,
         )
 
     def documents(self) -> list[dict[str, object]]:

@@ -108,6 +108,9 @@ class IndexInfo:
     update_seconds: float = 0.0  # the add or remove that wrote this version (0: a full build)
     # Each model whose vectors the index holds, "name sha256:…" (both models of a pair).
     models: tuple[str, ...] = ()
+    # What encodes its queries: "onnxruntime" (no torch on the query path) or
+    # "sentence-transformers" (index.embed.query_encoder).
+    query_encoder: str = "sentence-transformers"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

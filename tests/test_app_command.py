@@ -38,16 +38,19 @@ def launch(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[list[str], dict
         main(["app", *argv])
     [(file, args, env)] = calls
     assert file == args[0] == sys.executable
-    assert args[1:4] == ["-m", "streamlit", "run"]
+    # Streamlit runs in the launcher's process, which loads the searcher meanwhile.
+    assert args[1:3] == ["-m", "ui.launch"]
     return args, env
 
 
 def streamlit_options(args: list[str]) -> dict[str, object]:
-    """What Streamlit's `run` makes of the arguments after `-m streamlit run`: the options it
-    would apply, by config name (server.address, ...), plus the script as `target`."""
+    """What Streamlit's `run` makes of the launcher's arguments (after `-m ui.launch`): the
+    options it would apply, by config name (server.address, ...), plus the script as `target`."""
     from streamlit.web import cli as streamlit_cli
 
-    ctx = streamlit_cli.main_run.make_context("run", args[4:])
+    from ui.launch import run_args
+
+    ctx = streamlit_cli.main_run.make_context("run", run_args(args[3:])[1:])
     assert ctx.params["args"] == ()  # nothing left over for the script
     return {
         key.replace("_", ".", 1): value

@@ -62,6 +62,8 @@ def test_top_ten_ids_are_the_same_with_both_encoders(
         tops = []
         for embedder in (fast, slow):
             searcher = Searcher(open_index(index_dir), embedder)
+            # `info` (and the page's "About this index") tells which encoder the index records.
+            assert searcher.info().query_encoder == "onnxruntime"
             hits = searcher.search_many(dev_queries(task), k=10, mode=mode, explain=False)
             tops.append([[h.passage.id for h in q] for q in hits])
             searcher.close()
