@@ -310,12 +310,20 @@ def render(rows, abl, in_domain, off_topic, builds, plain, lost=None) -> str:
             "an empty answer before; 566 passages now, none empty).",
             "",
         ]
-        names = [name for name, _ in next(iter(abl.values()))]
+        # Every variant of any task (the title-lead rows exist for document tasks only).
+        names = list(dict.fromkeys(name for rows_ in abl.values() for name, _ in rows_))
+        by_task = {t: dict(rows_) for t, rows_ in abl.items()}
         lines += table(
             ["variant", *abl],
             (
-                [name, *(f"{abl[t][i][1].ndcg_at_10:.4f}" for t in abl)]
-                for i, name in enumerate(names)
+                [
+                    name,
+                    *(
+                        f"{by_task[t][name].ndcg_at_10:.4f}" if name in by_task[t] else "–"
+                        for t in abl
+                    ),
+                ]
+                for name in names
             ),
         )
         lines.append("")
