@@ -282,6 +282,7 @@ def render(rows, abl, in_domain, off_topic, builds, plain, lost=None) -> str:
             "tasks.",
             "",
         ]
+    if lost:
         lines += ARTICLE_TRIALS
     if abl:
         lines += [

@@ -18,16 +18,22 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from index import default_index_dir
-from index.publish import POINTER
-from search import Searcher
+if TYPE_CHECKING:
+    from search import Searcher
+
+# index/ and search/ (about a second of imports) are imported inside the functions, so that
+# the launcher's own process reaches Streamlit's server at once and the preload thread pays
+# for them beside it rather than before it.
 
 
 def version_token(index_dir: Path) -> str:
     """The published version name; a change makes the cached searcher reopen on next query."""
+    from index.publish import POINTER
+
     try:
         return (index_dir / POINTER).read_text(encoding="utf-8").strip()
     except OSError:
@@ -37,6 +43,8 @@ def version_token(index_dir: Path) -> str:
 @st.cache_resource(max_entries=2, show_spinner="Loading the model and the index…")
 def get_searcher(index_dir: str, version: str) -> Searcher:
     """One searcher (model + index) per process and index version, not per rerun."""
+    from search import Searcher
+
     del version  # part of the cache key only
     # A damaged current version must not take the page down while an older one is intact.
     return Searcher.open(index_dir, fallback=True).warm()
@@ -53,6 +61,8 @@ def preload() -> None:
         # The page's own imports, so its first run finds them loaded.
         importlib.import_module("ui.upload")
         importlib.import_module("ui.views")
+        from index import default_index_dir
+
         index_dir = default_index_dir()
         get_searcher(str(index_dir), version_token(index_dir))
     except Exception:
