@@ -61,12 +61,17 @@ def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, li
             key="sources",
             format_func=lambda s: source_name(s, titles),
         )
-        st.caption(f"{info.passages:,} passages from {info.documents:,} documents")
+        st.caption(f"{count(info.passages, 'passage')} from {count(info.documents, 'document')}")
         with st.expander("About this index"):
             st.markdown(index_facts(info))
         with st.expander("Add documents"):
             add_documents_panel(searcher, index_dir)
     return k, mode, {"topic": topics, "source": sources}
+
+
+def count(n: int, noun: str) -> str:
+    """ "1 document", "2,016 passages"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def index_facts(info) -> str:
@@ -107,6 +112,10 @@ def main() -> None:
     st.caption("Semantic search over what therapists have written.")
     st.info(HELP_NOTE, icon="ℹ️")
 
+    # The question box comes before the searcher: on a cold start people type while the model
+    # and the index load (the spinner shows under the box), and their question is answered
+    # when the load is done.
+    query = question_box()
     index_dir = default_index_dir()
     try:
         searcher = get_searcher(str(index_dir), version_token(index_dir))
@@ -123,8 +132,6 @@ def main() -> None:
     if "added" in st.session_state:
         st.success(st.session_state.pop("added"))
     k, mode, filters = sidebar(searcher, index_dir)
-
-    query = question_box()
     if searcher.needs_crisis_notice(query):
         # Above everything else, whatever the view: the results still follow below it.
         st.error(CRISIS_NOTE, icon="🆘")

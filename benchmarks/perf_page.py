@@ -31,9 +31,10 @@ from benchmarks.browser import (
 )
 from benchmarks.common import ROOT, timed, vm_hwm
 
-# The what-if: the page started by plain `streamlit run app.py`, without the launcher that loads
-# the searcher while the server starts (ui/launch.py), same settings otherwise.
-WITHOUT_PRELOAD = APP
+# The what-ifs, each started by plain `streamlit run`, same settings otherwise: the page without
+# the launcher that loads the searcher as the server starts (ui/launch.py), and Streamlit's own
+# floor (a page with a title, a box and a caption, nothing loaded).
+WHAT_IFS = {"no_preload": APP, "floor": ROOT / "benchmarks" / "floor_page.py"}
 # Run in a fresh interpreter: the CLI's path to its first answer, one phase at a time. Each
 # line printed is (phase, wall clock at its end), so interpreter start-up counts too.
 PHASES = """
@@ -105,6 +106,31 @@ def cli_breakdown(index_dir: Path, question: str) -> list[dict]:
     return out
 
 
+# A second question on a page that has answered once: Enter to results with nothing left to load.
+NEXT_QUESTION = "how do I cope with grief after my mother died?"
+# The page's main part has new text, its results caption, no element left over from the last
+# run (stale) and no run in progress: the new results are drawn.
+NEW_RESULTS = """before => {
+    const main = document.querySelector("[data-testid='stMain']");
+    return main && main.innerText !== before
+        && main.innerText.includes("best-matching sentences highlighted")
+        && !document.querySelector("[data-testid='stStatusWidget']")
+        && document.querySelectorAll("[data-stale='true']").length === 0;
+}"""
+
+
+def _next_answer(pg, box) -> float:
+    """Seconds from Enter to the results of NEXT_QUESTION being visible (the page warm)."""
+    before = pg.locator("[data-testid='stMain']").inner_text()
+    box.fill(NEXT_QUESTION)
+    pressed = time.perf_counter()
+    box.press("Enter")
+    pg.wait_for_function(NEW_RESULTS, arg=before, polling=20)
+    seconds = time.perf_counter() - pressed
+    settled(pg)
+    return seconds
+
+
 def _ask_and_map(pg, server: PageServer, question: str, with_map: bool) -> dict:
     """Open the page, ask, wait for the answer, then open the map: timings and peak RSS."""
     started = server.started
@@ -121,6 +147,7 @@ def _ask_and_map(pg, server: PageServer, question: str, with_map: bool) -> dict:
     out["enter_to_answer_s"] = time.perf_counter() - pressed
     settled(pg)
     out["rss_answer"] = vm_hwm(server.proc.pid)
+    out["next_enter_to_answer_s"] = _next_answer(pg, box)
     if not with_map:
         return out
     before_map = time.perf_counter()
@@ -162,7 +189,7 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
 
     Chromium is launched once, before any timing; each run starts a new Streamlit server, from
     the repository root as a user would (so .streamlit/config.toml applies). With `what_if`,
-    each run is followed by one of plain `streamlit run app.py` (no preload), for comparison.
+    each run is followed by one of each of WHAT_IFS, for comparison.
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -170,7 +197,8 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
         return {"skipped": "playwright is not installed: pip install -e '.[dev]'"}
     if CHROMIUM is None:
         return {"skipped": "no Chromium found (Debian: apt-get install chromium)"}
-    rows, variant = [], []
+    rows: list[dict] = []
+    variants: dict[str, list[dict]] = {key: [] for key in WHAT_IFS} if what_if else {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -182,18 +210,13 @@ def page_cold_start(index_dir: Path, question: str, runs: int, what_if: bool = T
                     f"{r['rss_answer'] / 2**20:.0f} MiB, after map {r['rss_map'] / 2**20:.0f} MiB",
                     flush=True,
                 )
-                if what_if:
-                    variant.append(
-                        _one_page_run(browser, index_dir, question, WITHOUT_PRELOAD, False)
-                    )
-                    print(
-                        f"page, plain streamlit run: first answer "
-                        f"{variant[-1]['first_answer_s']:.2f} s",
-                        flush=True,
-                    )
+                for key, runs_of in variants.items():
+                    app = WHAT_IFS[key]
+                    runs_of.append(_one_page_run(browser, index_dir, question, app, False))
+                    t = runs_of[-1]["first_answer_s"]
+                    print(f"page, what-if {key}: first answer {t:.2f} s", flush=True)
         finally:
             browser.close()
     out = _summary(rows)
-    if variant:
-        out["no_preload"] = _summary(variant)
+    out.update({key: _summary(runs_of) for key, runs_of in variants.items()})
     return out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import escape_md
+from app import count, escape_md
 from index import add_sources, load_embedder
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -42,6 +42,8 @@ def test_page_shows_facts_and_help_note(page: AppTest) -> None:
     assert any("not a substitute for professional help" in i.value for i in page.info)
     facts = "\n".join(_texts(page))
     assert "passages: **127**" in facts and "all\\-MiniLM\\-L6\\-v2" in facts
+    assert "127 passages from 2 documents" in [c.value for c in page.sidebar.caption]
+    assert count(1, "document") == "1 document"  # not "1 documents"
 
 
 def test_question_gives_ranked_results(page: AppTest) -> None:

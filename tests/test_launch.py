@@ -48,3 +48,35 @@ def test_streamlit_runs_the_installed_page() -> None:
     args = launch.run_args(["--server.port", "8600"])
     assert args[0] == "run" and Path(args[1]).name == "app.py" and Path(args[1]).is_file()
     assert args[2:] == ["--server.port", "8600"]
+
+
+def test_the_preload_waits_for_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It starts once Streamlit's runtime serves: before, it would slow the server's start."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.runtime import RuntimeState
+
+    checks: list[int] = []
+    preloaded_after: list[int] = []
+
+    class Serving:
+        state = RuntimeState.NO_SESSIONS_CONNECTED
+
+    def exists() -> bool:
+        checks.append(1)
+        return len(checks) > 3  # the server comes up at the fourth look
+
+    monkeypatch.setattr(Runtime, "exists", staticmethod(exists))
+    monkeypatch.setattr(Runtime, "instance", staticmethod(lambda: Serving))
+    monkeypatch.setattr(launch, "preload", lambda: preloaded_after.append(len(checks)))
+    launch.preload_once_serving(poll=0.001, limit=30)
+    assert preloaded_after == [4]
+
+
+def test_the_preload_goes_ahead_if_the_server_never_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.runtime import Runtime
+
+    preloaded: list[bool] = []
+    monkeypatch.setattr(Runtime, "exists", staticmethod(lambda: False))
+    monkeypatch.setattr(launch, "preload", lambda: preloaded.append(True))
+    launch.preload_once_serving(poll=0.001, limit=0.05)
+    assert preloaded == [True]
