@@ -70,7 +70,7 @@ def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, li
 
 
 def count(n: int, noun: str) -> str:
-    """ "1 document", "2,016 passages"."""
+    """The number and its noun, plural unless one: 1 document, 2,016 passages."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
