@@ -17,7 +17,7 @@ from search import DEFAULT_MODE, MODES, Searcher
 from search.safety import CRISIS_NOTE
 from search.support import search_with_support
 from ui.launch import get_searcher, version_token
-from ui.render import escape_md, highlighted_answer, source_name
+from ui.render import count, escape_md, highlighted_answer, source_name
 from ui.upload import add_documents_panel, preview_uploads
 from ui.views import WALK, end_walk, results_view, source_titles, walk_view
 
@@ -67,11 +67,6 @@ def sidebar(searcher: Searcher, index_dir: Path) -> tuple[int, str, dict[str, li
         with st.expander("Add documents"):
             add_documents_panel(searcher, index_dir)
     return k, mode, {"topic": topics, "source": sources}
-
-
-def count(n: int, noun: str) -> str:
-    """The number and its noun, plural unless one: 1 document, 2,016 passages."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def index_facts(info) -> str:

@@ -39,7 +39,9 @@ def cmd_passages(args: argparse.Namespace) -> int:
             print(f"{p.id}  {Path(p.source).name}#{p.position}  {p.question or p.answer[:80]}")
     if not args.json:
         print(
-            f"{len(result.passages)} passages from {len(result.files)} documents", file=sys.stderr
+            f"{len(result.passages)} passages from {len(result.files)} "
+            f"document{'s' * (len(result.files) != 1)}",
+            file=sys.stderr,
         )
     if not result.errors:
         return 0

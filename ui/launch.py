@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # index/ and search/ (about a second of imports) are imported inside the functions, so that
 # the launcher's own process reaches Streamlit's server at once and the preload thread pays
-# for them beside it rather than before it.
+# for them once the server is up rather than before it.
 
 
 def version_token(index_dir: Path) -> str:

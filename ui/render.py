@@ -69,6 +69,11 @@ def highlighted_answer(hit: Hit) -> str:
     return "".join(out)
 
 
+def count(n: int, noun: str) -> str:
+    """The number and its noun, plural unless one: 1 document, 2,016 passages."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _cut(text: str, limit: int = EXCERPT_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -103,7 +108,7 @@ def provenance(hit: Hit, titles: Mapping[str, str]) -> str:
     p = hit.passage
     facts = [f"from {source_name(p.source, titles)}" + _pages(p)]
     if len(p.sources) > 1:
-        facts.append(f"also in {len(p.sources) - 1} other source{'s' * (len(p.sources) > 2)}")
+        facts.append(f"also in {count(len(p.sources) - 1, 'other source')}")
     if p.metadata.get("topic"):
         facts.append(f"topic: {p.metadata['topic']}")
     if hit.matched_terms:
@@ -149,13 +154,12 @@ def show_hit(
         if duplicates:
             ranks = ", ".join(str(d.rank) for d in duplicates)
             st.caption(
-                f"{len(duplicates)} near-identical passage{'s' * (len(duplicates) > 1)} "
-                f"folded here (rank {ranks}): "
+                f"{count(len(duplicates), 'near-identical passage')} folded here (rank {ranks}): "
                 + escape_md("; ".join(source_name(d.passage.source, titles) for d in duplicates))
             )
     more = len(siblings) + len(other_answers)
     if more:
-        with st.expander(f"{more} more answer{'s' * (more > 1)} to this question"):
+        with st.expander(f"{count(more, 'more answer')} to this question"):
             for sib in siblings:
                 st.markdown(f"**{sib.rank}.** {excerpt(sib)}")
                 st.markdown(highlighted_answer(sib))
